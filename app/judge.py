@@ -1,0 +1,232 @@
+"""Judge the evidence: does a retrieved sentence answer the question, or only relate to it?
+
+Two layers. Hard rules that hold for any corpus: a figure question is answered only by a
+sentence that states a figure of the asked kind, for the scope the question names (its names,
+places and years must appear in the sentence, its paragraph or its source's title); a date,
+person or place question needs a date, or a name the question does not already give. Then a
+logistic model over cheap features (dense similarity, BM25, coverage of the question's words,
+answer-type match, negation) scores each eligible sentence; its weights are trained on the
+development split of an outside benchmark by `evals/train_judge.py` and ship as
+`app/judge_model.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from app.index import PassageIndex
+from app.passages import Passage
+from app.question import Part
+from app.retrieve import Candidate
+from app.text import (
+    MONEY,
+    PERCENT,
+    QUESTION_WORDS,
+    STOPWORDS,
+    YEAR,
+    content_tokens,
+    has_count,
+    stem,
+    words,
+)
+
+MODEL_PATH = Path(__file__).with_name("judge_model.json")
+FEATURES = (
+    "cosine",
+    "cosine_gap",
+    "bm25",
+    "fused_rank",
+    "coverage_sentence",
+    "coverage_paragraph",
+    "scope_share",
+    "type_match",
+    "novelty",
+    "heading",
+    "negation_mismatch",
+    "log_length",
+    "figure_question",
+    "typed_question",
+)
+_DATEISH = re.compile(
+    r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
+    r"ago|earlier|last\s+(?:week|month|year)|spring|summer|fall|autumn|winter|century|decade)\b",
+    re.I,
+)
+_NEG = re.compile(r"\b(?:not|no|never|without|none|neither|nor)\b|n[’']t\b", re.I)
+
+
+@dataclass(frozen=True)
+class Judged:
+    candidate: Candidate
+    passage: Passage
+    eligible: bool  # passes the hard rules for the question's answer type and scope
+    probability: float  # the model's belief that this sentence answers the question
+
+
+@dataclass(frozen=True)
+class JudgeModel:
+    weights: np.ndarray
+    bias: float
+    mean: np.ndarray
+    scale: np.ndarray
+    threshold: float
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> JudgeModel:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if tuple(data["features"]) != FEATURES:
+            raise ValueError(f"{path}: trained on other features; rerun evals/train_judge.py")
+        return cls(
+            weights=np.asarray(data["weights"], dtype=np.float64),
+            bias=float(data["bias"]),
+            mean=np.asarray(data["mean"], dtype=np.float64),
+            scale=np.asarray(data["scale"], dtype=np.float64),
+            threshold=float(data["threshold"]),
+        )
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        z = ((x - self.mean) / self.scale) @ self.weights + self.bias
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def _covered(term: str, vocabulary: frozenset[str]) -> bool:
+    if term in vocabulary:
+        return True
+    if len(term) < 4:
+        return False
+    # 'russia' covers 'russian', 'ukrain' covers 'ukraine': a shared stem of four letters or more.
+    return any(
+        len(v) >= 4 and (v.startswith(term) or term.startswith(v)) for v in vocabulary
+    )
+
+
+class Evidence:
+    """Per-passage word sets, computed once per passage and kept for the process."""
+
+    def __init__(self, index: PassageIndex) -> None:
+        self.index = index
+
+    @lru_cache(maxsize=200_000)  # noqa: B019 - one Evidence per index, alive as long as it
+    def sentence_terms(self, position: int) -> frozenset[str]:
+        return frozenset(stem(w) for w in words(self.index.passages[position].text))
+
+    @lru_cache(maxsize=200_000)  # noqa: B019
+    def context_terms(self, position: int) -> frozenset[str]:
+        p = self.index.passages[position]
+        title = self.index.sources[p.source_id].title
+        return frozenset(stem(w) for w in words(p.paragraph + " " + title))
+
+    @lru_cache(maxsize=200_000)  # noqa: B019
+    def names(self, position: int) -> frozenset[str]:
+        return frozenset(
+            stem(w)
+            for w in words(self.index.passages[position].text)
+            if w[0].isupper() and w.lower() not in STOPWORDS | QUESTION_WORDS
+        )
+
+
+def type_match(part: Part, passage: Passage, names: frozenset[str]) -> bool:
+    text = passage.text
+    kind = part.answer_type
+    if kind == "count":
+        return has_count(text)
+    if kind == "money":
+        return bool(MONEY.search(text))
+    if kind == "percent":
+        return bool(PERCENT.search(text))
+    if kind == "date":
+        return bool(YEAR.search(text) or _DATEISH.search(text))
+    if kind in ("person", "place"):
+        asked = set(part.scope)
+        return any(not _covered(n, frozenset(asked)) for n in names) if asked else bool(names)
+    return True
+
+
+def _weighted_share(terms: tuple[str, ...], vocabulary: frozenset[str], idf: dict[str, float]) -> float:
+    if not terms:
+        return 1.0
+    total = sum(idf.get(t, 1.0) for t in terms)
+    hit = sum(idf.get(t, 1.0) for t in terms if _covered(t, vocabulary))
+    return hit / total if total else 0.0
+
+
+def featurise(
+    part: Part,
+    candidates: list[Candidate],
+    evidence: Evidence,
+    context_terms: tuple[str, ...] = (),
+) -> tuple[np.ndarray, list[bool]]:
+    """One feature row per candidate, and whether it passes the hard rules."""
+    index = evidence.index
+    idf = index.bm25.idf
+    best_cos = max((c.cosine for c in candidates), default=0.0)
+    rows: list[list[float]] = []
+    eligible: list[bool] = []
+    q_terms = set(part.content)
+    for rank, cand in enumerate(candidates):
+        passage = index.passages[cand.position]
+        sent = evidence.sentence_terms(cand.position)
+        ctx = evidence.context_terms(cand.position) | sent | frozenset(context_terms)
+        names = evidence.names(cand.position)
+        scope_share = _weighted_share(part.scope, ctx, idf)
+        matched = type_match(part, passage, names)
+        sent_content = content_tokens(passage.text)
+        novelty = (
+            sum(1 for t in sent_content if t not in q_terms) / len(sent_content)
+            if sent_content
+            else 0.0
+        )
+        neg_mismatch = float(part.negated != bool(_NEG.search(passage.text)))
+        rows.append(
+            [
+                cand.cosine,
+                cand.cosine - best_cos,
+                cand.bm25,
+                1.0 / (1.0 + rank),
+                _weighted_share(part.content, sent, idf),
+                _weighted_share(part.content, ctx, idf),
+                scope_share,
+                float(matched),
+                novelty,
+                float(passage.heading),
+                neg_mismatch,
+                math.log1p(len(passage.text)),
+                float(part.wants_figure),
+                float(part.answer_type != "other"),
+            ]
+        )
+        # Scope is a hard rule for figures only: a count for another place or year is not an
+        # answer, however similar the sentence.
+        scoped = scope_share >= 0.999 if part.wants_figure else True
+        # A headline is never the answer: the body sentence that carries its figure also carries
+        # the attribution.
+        eligible.append(matched and scoped and not passage.heading)
+    return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES)), eligible
+
+
+def judge_part(
+    part: Part,
+    candidates: list[Candidate],
+    evidence: Evidence,
+    model: JudgeModel,
+    context_terms: tuple[str, ...] = (),
+) -> list[Judged]:
+    """Every candidate with its verdict, best first."""
+    if not candidates:
+        return []
+    x, eligible = featurise(part, candidates, evidence, context_terms)
+    probs = model.probability(x)
+    judged = [
+        Judged(c, evidence.index.passages[c.position], ok, float(p))
+        for c, ok, p in zip(candidates, eligible, probs, strict=True)
+    ]
+    judged.sort(key=lambda j: (j.eligible, j.probability), reverse=True)
+    return judged

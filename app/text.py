@@ -1,0 +1,97 @@
+"""Word-level text tools shared by retrieval, the judge and the verifier: tokens, stems, numbers."""
+
+from __future__ import annotations
+
+import re
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself
+    yourselves s t don said says say according much many one ever
+    """.split()
+)
+# Words that name the kind of answer asked for rather than its subject.
+QUESTION_WORDS = frozenset(
+    "what which who whom whose when where why how name tell give list describe explain".split()
+)
+
+_WORD = re.compile(r"\d[\d,]*(?:\.\d+)?|[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: enough to meet 'recruits', 'recruited' and 'recruiting'."""
+    w = word.lower().replace("’", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    w = w.replace("'", "")
+    if w and w[0].isdigit():
+        return w.replace(",", "")
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3 and not w.endswith("ss"):
+            return w[: -len(suffix)] + keep
+    return w
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def tokens(text: str) -> list[str]:
+    """Stemmed, lower-cased word tokens, stopwords kept (BM25 weighs them by rarity)."""
+    return [stem(w) for w in words(text)]
+
+
+def content_tokens(text: str) -> list[str]:
+    return [stem(w) for w in words(text) if w.lower() not in STOPWORDS | QUESTION_WORDS]
+
+
+# A figure as written: $100 million, 50,000, 0.31%, 2014, 10-month, 90 percent.
+FIGURE = re.compile(
+    r"(?<![\w.])[$€£]?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|percent|per cent))?"
+    r"(?:\s(?:million|billion|thousand|hundred|trillion))?(?![\w])",
+    re.IGNORECASE,
+)
+NUMBER_WORDS = frozenset(
+    """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen
+    fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty
+    ninety hundred hundreds thousand thousands million millions billion billions trillion dozen
+    dozens half quarter quarters third thirds score""".split()
+)
+_NUMBER_WORD = re.compile(
+    r"\b(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\b", re.IGNORECASE
+)
+YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
+MONEY = re.compile(r"[$€£]\s?\d|\b(?:dollars?|euros?|pounds|rubles?|roubles?|usd)\b", re.I)
+PERCENT = re.compile(r"\d\s?(?:%|percent|per cent)|\b(?:half|quarter|third|fraction|share)\b", re.I)
+
+
+def figures(text: str) -> list[str]:
+    """Every number in the text, digits and quantity words, as written."""
+    found = [m.group(0) for m in FIGURE.finditer(text)]
+    found += [m.group(0) for m in _NUMBER_WORD.finditer(text)]
+    return found
+
+
+def has_count(text: str) -> bool:
+    """A count or amount that is not only a year: '5,000', 'thousands', 'half', '$100 million'."""
+    for m in FIGURE.finditer(text):
+        if not YEAR.fullmatch(m.group(0)):
+            return True
+    return bool(_NUMBER_WORD.search(text))
+
+
+def capitalised_terms(text: str) -> list[str]:
+    """Names in running text: capitalised words that do not start the text, plus all figures."""
+    out: list[str] = []
+    raw = words(text)
+    for i, w in enumerate(raw):
+        if w[0].isdigit():
+            out.append(w)
+        elif i > 0 and w[0].isupper() and w.lower() not in STOPWORDS | QUESTION_WORDS:
+            out.append(w)
+    return out
