@@ -41,6 +41,8 @@ class Trace:
     question: Question
     score: float = 0.0  # best answerability probability over eligible evidence
     evidence: list[int] = field(default_factory=list)  # passage positions, best first
+    retrieved: list[int] = field(default_factory=list)  # hybrid search order, whole question
+    best_eligible: int | None = None  # the passage the answer would quote at any threshold
     timings: dict[str, float] = field(default_factory=dict)
     repaired: int = 0
 
@@ -107,6 +109,7 @@ class Engine:
             for v, t in zip(vectors[1:], texts[1:], strict=True)
         ]
         t3 = clock()
+        trace.retrieved = [c.position for c in whole]
         verdicts = [
             judge_part(part, cands[: self.settings.evidence_k], self.evidence, self.model, q.context_terms)
             for part, cands in zip(q.parts, per_part, strict=True)
@@ -136,6 +139,8 @@ class Engine:
         return frozenset(source_ids)
 
     def _off_topic(self, q: Question, whole: list[Candidate]) -> bool:
+        if q.context_terms:
+            return False  # a follow-up in a conversation the corpus already answered
         best = max((c.cosine for c in whole), default=0.0)
         if best < OFF_TOPIC_COSINE:
             return True
@@ -163,9 +168,10 @@ class Engine:
             [j for j in judged if j.eligible and j.probability >= self.threshold]
             for judged in verdicts
         ]
-        trace.score = max(
-            (j.probability for judged in verdicts for j in judged if j.eligible), default=0.0
-        )
+        eligible = [j for judged in verdicts for j in judged if j.eligible]
+        if eligible:
+            top = max(eligible, key=lambda j: j.probability)
+            trace.score, trace.best_eligible = top.probability, top.candidate.position
         if not any(accepted):
             reason: DeclineReason = (
                 "figure_not_in_corpus"

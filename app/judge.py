@@ -203,9 +203,9 @@ def featurise(
                 float(part.answer_type != "other"),
             ]
         )
-        # Scope is a hard rule for figures only: a count for another place or year is not an
-        # answer, however similar the sentence.
-        scoped = scope_share >= 0.999 if part.wants_figure else True
+        # Scope is a hard rule: a sentence about another place, year or group is not an answer
+        # (a count for Syria does not answer a question about Mali), however similar it reads.
+        scoped = scope_share >= 0.999
         # A headline is never the answer: the body sentence that carries its figure also carries
         # the attribution.
         eligible.append(matched and scoped and not passage.heading)

@@ -21,7 +21,7 @@ _SPECULATION = [
         r"(?:estimate|guess|predict|speculate|extrapolate|project|approximate|infer|work\s+out"
         r"|figure\s+out|calculate|make\s+up|invent|imagine|assume)\b",
         r"^\s*(?:please\s+|now\s+|ok,?\s+|okay,?\s+|so,?\s+)?(?:estimate|guess|predict|speculate"
-        r"|extrapolate|approximate|make\s+up|invent|imagine|assume|hypothesi[sz]e)\b",
+        r"|extrapolate|approximate|make\s+up|invent|imagine|assume|hypothesi[sz]e|forecast|project)\b",
         r"\byour\s+(?:best\s+|own\s+|rough\s+)?(?:guess|estimate|prediction|projection|opinion"
         r"|speculation|extrapolation)\b",
         r"\b(?:best|rough|educated|wild|informed)\s+guess\b",

@@ -1,0 +1,39 @@
+# The README's commands. Every target installs what it needs first (`make setup`, idempotent).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: setup run test eval bench lint clean
+
+setup: $(STAMP)
+
+# torch first and pinned: the CPU build of 2.13.0 installs from local wheels; an unpinned torch,
+# pulled in by sentence-transformers, would fetch a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/verbatim serve --host 127.0.0.1 --port 8000
+
+test: setup
+	$(BIN)/python -m pytest
+
+eval: setup
+	$(BIN)/verbatim eval wagner --ragas
+	$(BIN)/verbatim eval squad2 --split test --ragas
+
+bench: setup
+	$(BIN)/python -m benchmarks.run
+
+lint: setup
+	$(BIN)/ruff check app evals tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf data evals/cache

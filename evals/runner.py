@@ -1,0 +1,109 @@
+"""`verbatim eval [wagner|squad2|all]`: run a suite, print its metrics, write results with the
+date, the commit and the settings to `evals/results/`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from app.config import ROOT, Settings
+from app.engine import Engine
+from evals import squad2, wagner
+from evals.metrics import Record, percentile
+
+RESULTS = ROOT / "evals" / "results"
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=5
+        )
+        return out.stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def _write(name: str, payload: dict[str, Any], records: list[Record], ragas: bool) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    base = RESULTS / f"{name}-{stamp}"
+    (RESULTS / f"{name}-latest.json").write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    base.with_suffix(".json").write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    if ragas:
+        lines = "\n".join(json.dumps(r.ragas(), ensure_ascii=False) for r in records)
+        base.with_suffix(".ragas.jsonl").write_text(lines + "\n", encoding="utf-8")
+    return base.with_suffix(".json")
+
+
+def _meta(engine: Engine, settings: Settings, split: str) -> dict[str, Any]:
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "commit": _commit(),
+        "split": split,
+        "corpus_version": engine.corpus_version,
+        "settings": {
+            "embedding_model": settings.embedding_model,
+            "dense_k": settings.dense_k,
+            "lexical_k": settings.lexical_k,
+            "evidence_k": settings.evidence_k,
+            "threshold": engine.threshold,
+        },
+    }
+
+
+def run_wagner(settings: Settings, split: str, limit: int | None, ragas: bool) -> dict[str, Any]:
+    engine = Engine(settings)
+    records = wagner.run(engine, split, limit)
+    lat = [r.latency * 1000 for r in records]
+    result: dict[str, Any] = {**_meta(engine, settings, split)}
+    for name in ("dev", "test"):
+        part = [r for r in records if r.extra["split"] == name]
+        if part:
+            result[name] = wagner.summary(part)
+    result["all"] = wagner.summary(records)
+    result["latency_ms_p50"] = round(percentile(lat, 50), 2)
+    result["latency_ms_p95"] = round(percentile(lat, 95), 2)
+    path = _write(f"wagner-{split}", result, records, ragas)
+    result["written_to"] = str(path.relative_to(ROOT))
+    return result
+
+
+def run_squad(settings: Settings, split: str, limit: int | None, ragas: bool) -> dict[str, Any]:
+    squad_settings, questions = squad2.settings_for(settings, split)
+    engine = Engine(squad_settings)
+    records, _ = squad2.run(engine, questions[:limit])
+    result = {**_meta(engine, squad_settings, split), **squad2.summary(records)}
+    result["curve"] = squad2.curve(records)
+    result["curve_figure"] = squad2.curve(records, figure_only=True)
+    path = _write(f"squad2-{split}", result, records, ragas)
+    result["written_to"] = str(path.relative_to(ROOT))
+    return result
+
+
+def _print(name: str, result: dict[str, Any]) -> None:
+    shown = {k: v for k, v in result.items() if not k.startswith("curve")}
+    print(f"== {name}")
+    print(json.dumps(shown, indent=2))
+
+
+def run_suite(
+    settings: Settings, suite: str, split: str | None, limit: int | None, ragas: bool
+) -> int:
+    if suite not in ("wagner", "squad2", "all"):
+        print(f"verbatim: unknown suite {suite!r}: wagner, squad2 or all")
+        return 2
+    if split not in (None, "dev", "test", "all"):
+        print(f"verbatim: unknown split {split!r}: dev, test or all")
+        return 2
+    if suite in ("wagner", "all"):
+        _print("wagner", run_wagner(settings, split or "all", limit, ragas))
+    if suite in ("squad2", "all"):
+        if split == "all":
+            print("verbatim: the squad2 suite runs one split at a time: dev or test")
+            return 2
+        _print(f"squad2 {split or 'test'}", run_squad(settings, split or "test", limit, ragas))
+    return 0
