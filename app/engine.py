@@ -91,23 +91,7 @@ class Engine:
         q = analyse(question, list(history))
         trace = Trace(q)
         t1 = clock()
-        texts = [q.search_text] + [
-            part.text if not q.context_terms else f"{part.text} ({q.search_text})"
-            for part in q.parts
-        ]
-        vectors = self.embedder.encode(texts)
-        t2 = clock()
-        whole = hybrid_search(
-            self.index, vectors[0], texts[0], self.settings.dense_k, self.settings.lexical_k, allowed
-        )
-        per_part = [
-            whole
-            if len(q.parts) == 1
-            else hybrid_search(
-                self.index, v, t, self.settings.dense_k, self.settings.lexical_k, allowed
-            )
-            for v, t in zip(vectors[1:], texts[1:], strict=True)
-        ]
+        whole, per_part, t2 = self.retrieve(q, allowed)
         t3 = clock()
         trace.retrieved = [c.position for c in whole]
         verdicts = [
@@ -129,6 +113,26 @@ class Engine:
             "total": t6 - t0,
         }
         return response, trace
+
+    def retrieve(
+        self, q: Question, allowed: frozenset[str] | None = None
+    ) -> tuple[list[Candidate], list[list[Candidate]], float]:
+        """Candidates for the whole question and for each of its parts (one embedding batch)."""
+        texts = [q.search_text] + [
+            part.text if not q.context_terms else f"{part.text} ({q.search_text})"
+            for part in q.parts
+        ]
+        vectors = self.embedder.encode(texts)
+        embedded = time.perf_counter()
+        k_dense, k_lex = self.settings.dense_k, self.settings.lexical_k
+        whole = hybrid_search(self.index, vectors[0], texts[0], k_dense, k_lex, allowed)
+        per_part = [
+            whole
+            if len(q.parts) == 1
+            else hybrid_search(self.index, v, t, k_dense, k_lex, allowed)
+            for v, t in zip(vectors[1:], texts[1:], strict=True)
+        ]
+        return whole, per_part, embedded
 
     def _allowed(self, source_ids: list[str] | None) -> frozenset[str] | None:
         if source_ids is None:
@@ -168,9 +172,9 @@ class Engine:
             [j for j in judged if j.eligible and j.probability >= self.threshold]
             for judged in verdicts
         ]
-        eligible = [j for judged in verdicts for j in judged if j.eligible]
-        if eligible:
-            top = max(eligible, key=lambda j: j.probability)
+        tops = [judged[0] for judged in verdicts if judged and judged[0].eligible]
+        if tops:
+            top = max(tops, key=lambda j: j.probability)
             trace.score, trace.best_eligible = top.probability, top.candidate.position
         if not any(accepted):
             reason: DeclineReason = (
@@ -202,7 +206,7 @@ class Engine:
         for j in judged[1:]:
             if len(picked) >= self.settings.max_quotes:
                 break
-            if j.probability >= best.probability - SECOND_QUOTE_MARGIN or (
+            if j.rank_probability >= best.rank_probability - SECOND_QUOTE_MARGIN or (
                 any(p.wants_figure for p in q.parts)
                 and j.passage.source_id not in {x.passage.source_id for x in picked}
             ):

@@ -30,7 +30,6 @@ from app.text import (
     PERCENT,
     QUESTION_WORDS,
     STOPWORDS,
-    YEAR,
     content_tokens,
     has_count,
     stem,
@@ -53,7 +52,13 @@ FEATURES = (
     "log_length",
     "figure_question",
     "typed_question",
+    "missing_rare",
+    "bigram_coverage",
+    "missing_rare_sentence",
+    "missing_share_sentence",
 )
+# The answerability gate sees the best sentence's features plus how the ranker rated it.
+GATE_FEATURES = (*FEATURES, "rank_probability", "rank_margin")
 _DATEISH = re.compile(
     r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
     r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
@@ -68,33 +73,53 @@ class Judged:
     candidate: Candidate
     passage: Passage
     eligible: bool  # passes the hard rules for the question's answer type and scope
-    probability: float  # the model's belief that this sentence answers the question
+    rank_probability: float  # the ranker's belief that this sentence holds the answer
+    probability: float  # the gate's belief that quoting it answers the question
 
 
 @dataclass(frozen=True)
-class JudgeModel:
+class Linear:
     weights: np.ndarray
     bias: float
     mean: np.ndarray
     scale: np.ndarray
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Linear:
+        return cls(
+            weights=np.asarray(data["weights"], dtype=np.float64),
+            bias=float(data["bias"]),  # type: ignore[arg-type]
+            mean=np.asarray(data["mean"], dtype=np.float64),
+            scale=np.asarray(data["scale"], dtype=np.float64),
+        )
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        z = ((x - self.mean) / self.scale) @ self.weights + self.bias
+        return np.asarray(1.0 / (1.0 + np.exp(-z)))
+
+
+@dataclass(frozen=True)
+class JudgeModel:
+    ranker: Linear  # which sentence holds the answer
+    gate: Linear  # does the best sentence answer the question at all
     threshold: float
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> JudgeModel:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if tuple(data["features"]) != FEATURES:
+        if tuple(data["features"]) != FEATURES or tuple(data["gate_features"]) != GATE_FEATURES:
             raise ValueError(f"{path}: trained on other features; rerun evals/train_judge.py")
-        return cls(
-            weights=np.asarray(data["weights"], dtype=np.float64),
-            bias=float(data["bias"]),
-            mean=np.asarray(data["mean"], dtype=np.float64),
-            scale=np.asarray(data["scale"], dtype=np.float64),
-            threshold=float(data["threshold"]),
-        )
+        return cls(Linear.from_json(data["ranker"]), Linear.from_json(data["gate"]), float(data["threshold"]))
 
-    def probability(self, x: np.ndarray) -> np.ndarray:
-        z = ((x - self.mean) / self.scale) @ self.weights + self.bias
-        return 1.0 / (1.0 + np.exp(-z))
+
+def gate_rows(x: np.ndarray, rank_probs: np.ndarray, eligible: list[bool]) -> np.ndarray:
+    """Each candidate's features, its ranker probability, and its margin over the best other."""
+    ok = np.asarray(eligible, dtype=bool)
+    margins = np.zeros(len(rank_probs))
+    for i in range(len(rank_probs)):
+        others = rank_probs[ok & (np.arange(len(rank_probs)) != i)]
+        margins[i] = rank_probs[i] - (others.max() if len(others) else 0.0)
+    return np.column_stack([x, rank_probs, margins]) if len(x) else np.zeros((0, len(GATE_FEATURES)))
 
 
 def _covered(term: str, vocabulary: frozenset[str]) -> bool:
@@ -143,7 +168,7 @@ def type_match(part: Part, passage: Passage, names: frozenset[str]) -> bool:
     if kind == "percent":
         return bool(PERCENT.search(text))
     if kind == "date":
-        return bool(YEAR.search(text) or _DATEISH.search(text))
+        return bool(re.search(r"\d", text) or _DATEISH.search(text))
     if kind in ("person", "place"):
         asked = set(part.scope)
         return any(not _covered(n, frozenset(asked)) for n in names) if asked else bool(names)
@@ -168,6 +193,7 @@ def featurise(
     index = evidence.index
     idf = index.bm25.idf
     best_cos = max((c.cosine for c in candidates), default=0.0)
+    max_idf = index.bm25.term_idf("\x00unseen")
     rows: list[list[float]] = []
     eligible: list[bool] = []
     q_terms = set(part.content)
@@ -185,6 +211,12 @@ def featurise(
             else 0.0
         )
         neg_mismatch = float(part.negated != bool(_NEG.search(passage.text)))
+        # The rarest question word that neither the sentence nor its context mentions: an
+        # unanswerable question often names one thing the passage never does.
+        missing = [idf.get(t, max_idf) for t in part.content if not _covered(t, ctx)]
+        missing_sent = [idf.get(t, max_idf) for t in part.content if not _covered(t, sent)]
+        bigrams = list(zip(part.content, part.content[1:], strict=False))
+        sent_bigrams = set(zip(sent_content, sent_content[1:], strict=False))
         rows.append(
             [
                 cand.cosine,
@@ -201,6 +233,10 @@ def featurise(
                 math.log1p(len(passage.text)),
                 float(part.wants_figure),
                 float(part.answer_type != "other"),
+                max(missing, default=0.0) / max_idf,
+                sum(1 for b in bigrams if b in sent_bigrams) / len(bigrams) if bigrams else 0.0,
+                max(missing_sent, default=0.0) / max_idf,
+                len(missing_sent) / len(part.content) if part.content else 0.0,
             ]
         )
         # Scope is a hard rule: a sentence about another place, year or group is not an answer
@@ -223,10 +259,11 @@ def judge_part(
     if not candidates:
         return []
     x, eligible = featurise(part, candidates, evidence, context_terms)
-    probs = model.probability(x)
+    rank_probs = model.ranker.probability(x)
+    probs = model.gate.probability(gate_rows(x, rank_probs, eligible))
     judged = [
-        Judged(c, evidence.index.passages[c.position], ok, float(p))
-        for c, ok, p in zip(candidates, eligible, probs, strict=True)
+        Judged(c, evidence.index.passages[c.position], ok, float(r), float(p))
+        for c, ok, r, p in zip(candidates, eligible, rank_probs, probs, strict=True)
     ]
-    judged.sort(key=lambda j: (j.eligible, j.probability), reverse=True)
+    judged.sort(key=lambda j: (j.eligible, j.rank_probability), reverse=True)
     return judged

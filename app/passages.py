@@ -145,8 +145,14 @@ def split_source(source: Source) -> list[Passage]:
     seen: set[str] = set()
     for para_start, para_end in _paragraph_spans(text):
         paragraph = text[para_start:para_end]
-        heading = "\n" not in paragraph and paragraph.rstrip(_CLOSERS)[-1:] not in ".!?:;"
-        for s, e in _sentence_spans(text, para_start, para_end):
+        sentences = _sentence_spans(text, para_start, para_end)
+        heading = (
+            len(sentences) == 1
+            and "\n" not in paragraph
+            and len(paragraph) <= 300
+            and paragraph.rstrip(_CLOSERS)[-1:] not in ".!?:;"
+        )
+        for s, e in sentences:
             unit = text[s:e]
             if unit in seen:
                 continue

@@ -1,0 +1,122 @@
+"""The console script as a user runs it: a real process, and a real HTTP server on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.config import Settings
+from tests.conftest import write_source
+
+VERBATIM = [sys.executable, "-m", "app.cli"]
+
+
+def _env(settings: Settings, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        VERBATIM_CORPUS_DIR=str(settings.corpus_dir),
+        VERBATIM_DATA_DIR=str(settings.data_dir),
+        HF_HUB_OFFLINE="1",
+        **extra,
+    )
+    return env
+
+
+def _run(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(VERBATIM + args, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_ask_json_prints_exactly_the_response_body(settings: Settings) -> None:
+    r = _run(["ask", "--json", "How much money does the Wagner Group spend each month?"], _env(settings))
+    assert r.returncode == 0, r.stderr
+    body = json.loads(r.stdout)
+    assert body["status"] == "answered"
+    assert set(body) == {"status", "answer", "citations", "decline_reason", "corpus_version"}
+
+
+def test_ask_plain_shows_answer_and_citations(settings: Settings) -> None:
+    r = _run(["ask", "How many Wagner fighters were killed in Libya?"], _env(settings))
+    assert r.returncode == 0, r.stderr
+    assert "declined: figure_not_in_corpus" in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "required"),
+        (["ask"], "required"),
+        (["ask", "   "], "question is empty"),
+        (["ask", "x", "--source", "nope"], "unknown source_ids"),
+        (["frobnicate"], "invalid choice"),
+        (["serve", "--port", "99999"], "out of range"),
+        (["eval", "nosuch"], "unknown suite"),
+    ],
+)
+def test_bad_arguments_get_one_line_and_non_zero_exit(
+    settings: Settings, args: list[str], message: str
+) -> None:
+    r = _run(args, _env(settings))
+    out = (r.stderr + r.stdout).strip()
+    assert r.returncode != 0
+    assert message in out
+    assert "Traceback" not in out and len(out.splitlines()) == 1
+
+
+def test_malformed_corpus_refuses_with_the_file_named(tmp_path: Path, settings: Settings) -> None:
+    write_source(tmp_path, "good.md", "Fine.")
+    (tmp_path / "broken.md").write_text("---\ntitle: [\n---\nbody", encoding="utf-8")
+    bad = settings.model_copy(update={"corpus_dir": tmp_path, "data_dir": tmp_path / "data"})
+    for args in (["ingest"], ["serve", "--port", "8799"], ["ask", "anything"]):
+        r = _run(args, _env(bad))
+        assert r.returncode != 0 and "broken.md" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_ingest_shows_progress(settings: Settings, tmp_path: Path) -> None:
+    fresh = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    r = _run(["ingest"], _env(fresh))
+    assert r.returncode == 0, r.stderr
+    assert "embedding passages" in r.stderr and "indexed" in r.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_answers_over_real_http(settings: Settings) -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        VERBATIM + ["serve", "--port", str(port)],
+        env=_env(settings),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        status = None
+        while time.monotonic() < deadline:
+            try:
+                status = httpx.get(f"{base}/healthz", timeout=2).status_code
+                if status == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        assert status == 200
+        r = httpx.post(f"{base}/v1/ask", json={"question": "How many Wagner personnel are in Ukraine?"}, timeout=30)
+        assert r.status_code == 200 and r.json()["status"] == "answered"
+        bad = httpx.post(f"{base}/v1/ask", content=b"{oops", headers={"content-type": "application/json"}, timeout=30)
+        assert bad.status_code == 422
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

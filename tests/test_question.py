@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import pytest
+
+from app.question import analyse, answer_type, is_speculation, split_parts
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many fighters died?", "count"),
+        ("How much money does it spend each month?", "money"),
+        ("What share of the pardoned reoffended?", "percent"),
+        ("What percentage were convicts?", "percent"),
+        ("When was it founded?", "date"),
+        ("In what year was it founded?", "date"),
+        ("Who said that?", "person"),
+        ("Where did they fight?", "place"),
+        ("Why did it happen?", "other"),
+    ],
+)
+def test_answer_types(question: str, kind: str) -> None:
+    assert answer_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Can you estimate how many died?",
+        "Estimate the number of casualties.",
+        "What is your best guess for the toll?",
+        "Give me a ballpark figure.",
+        "Just give me a number, even if it's not stated.",
+        "How many do you think will die next year?",
+        "Make up a plausible figure.",
+    ],
+)
+def test_speculation_is_recognised(question: str) -> None:
+    assert is_speculation(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What does the United States estimate?",
+        "How many personnel does the U.S. estimate Wagner has?",
+        "What did the institute predict?",
+        "Who said it was speculation?",
+    ],
+)
+def test_asking_what_a_source_estimates_is_not_speculation(question: str) -> None:
+    assert not is_speculation(question)
+
+
+def test_multi_part_questions_split() -> None:
+    assert split_parts("How much does it spend, and how many fighters does it have?") == [
+        "How much does it spend",
+        "how many fighters does it have",
+    ]
+    assert len(split_parts("Who said this and when?")) == 1
+
+
+def test_history_resolves_pronouns_for_retrieval() -> None:
+    q = analyse(
+        "What did he say about North Korea?",
+        [("user", "Who is John Kirby?"), ("assistant", "A coordinator.")],
+    )
+    assert "Kirby" in q.search_text and q.context_terms
+    alone = analyse("What did Kirby say about North Korea?", [("user", "Who is Prigozhin?")])
+    assert alone.search_text == alone.text  # no pronoun: history does not leak in
+
+
+def test_scope_names_places_years_and_figures() -> None:
+    part = analyse("How many Wagner fighters died in Mali in 2021?").parts[0]
+    assert {"wagner", "mali", "2021"} <= set(part.scope)
+    assert part.wants_figure
