@@ -27,7 +27,9 @@ OFF_TOPIC_COSINE = 0.22
 WEAK_TOPIC_COSINE = 0.38
 WEAK_TOPIC_COVERAGE = 0.5
 RELATED_COSINE = 0.3
-SECOND_QUOTE_MARGIN = 0.15
+# Further quotes must be rated at least this share of the best quote by the ranker.
+OTHER_SOURCE_RATIO = 0.3
+SAME_SOURCE_RATIO = 0.6
 
 
 class UnknownSource(ValueError):
@@ -187,7 +189,7 @@ class Engine:
             return self._decline(reason, (near + related)[:2], trace)
         quotes: list[Quote] = []
         for judged in filter(None, accepted):
-            quotes += [quote_for(self.index, j.candidate.position) for j in self._pick(judged, q)]
+            quotes += [quote_for(self.index, j.candidate.position) for j in self._pick(judged)]
         trace.evidence = [j.candidate.position for judged in accepted for j in judged]
         unanswered = [p.text for p, judged in zip(q.parts, accepted, strict=True) if not judged]
         return compose_answer(
@@ -199,17 +201,20 @@ class Engine:
             corpus_version=self.corpus_version,
         )
 
-    def _pick(self, judged: list[Judged], q: Question) -> list[Judged]:
-        """The best quote, and others that answer nearly as well: other sources side by side."""
+    def _pick(self, judged: list[Judged]) -> list[Judged]:
+        """The best quote; the best of each other source that answers nearly as well, side by
+        side (conflicts are shown, not resolved); and a close second sentence of the same source
+        (answers that take two sentences)."""
         best = judged[0]
         picked = [best]
         for j in judged[1:]:
             if len(picked) >= self.settings.max_quotes:
                 break
-            if j.rank_probability >= best.rank_probability - SECOND_QUOTE_MARGIN or (
-                any(p.wants_figure for p in q.parts)
-                and j.passage.source_id not in {x.passage.source_id for x in picked}
-            ):
+            sources = {x.passage.source_id for x in picked}
+            if j.passage.source_id not in sources:
+                if j.rank_probability >= best.rank_probability * OTHER_SOURCE_RATIO:
+                    picked.append(j)
+            elif j.rank_probability >= best.rank_probability * SAME_SOURCE_RATIO:
                 picked.append(j)
         return picked
 

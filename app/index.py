@@ -72,6 +72,12 @@ class PassageIndex:
 
     def __post_init__(self) -> None:
         self._position = {p.id: i for i, p in enumerate(self.passages)}
+        self._by_source: dict[str, list[Passage]] = {}
+        for p in self.passages:
+            self._by_source.setdefault(p.source_id, []).append(p)
+
+    def passages_of(self, source_id: str) -> list[Passage]:
+        return self._by_source.get(source_id, [])
 
 
 def _existing(client: Any, name: str) -> Any | None:

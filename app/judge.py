@@ -37,6 +37,7 @@ from app.text import (
 )
 
 MODEL_PATH = Path(__file__).with_name("judge_model.json")
+TOPIC_PARAGRAPHS = 3  # a word in this many paragraphs of a source is what the source is about
 FEATURES = (
     "cosine",
     "cosine_gap",
@@ -56,6 +57,7 @@ FEATURES = (
     "bigram_coverage",
     "missing_rare_sentence",
     "missing_share_sentence",
+    "unit_covered",
 )
 # The answerability gate sees the best sentence's features plus how the ranker rated it.
 GATE_FEATURES = (*FEATURES, "rank_probability", "rank_margin")
@@ -149,6 +151,16 @@ class Evidence:
         title = self.index.sources[p.source_id].title
         return frozenset(stem(w) for w in words(p.paragraph + " " + title))
 
+    @lru_cache(maxsize=100_000)  # noqa: B019
+    def topic_terms(self, source_id: str) -> frozenset[str]:
+        """What a whole source is about: its title's words and words in several paragraphs."""
+        seen: dict[str, set[int]] = {}
+        for p in self.index.passages_of(source_id):
+            for w in words(p.paragraph):
+                seen.setdefault(stem(w), set()).add(p.para_start)
+        title = {stem(w) for w in words(self.index.sources[source_id].title)}
+        return frozenset(title | {t for t, paras in seen.items() if len(paras) >= TOPIC_PARAGRAPHS})
+
     @lru_cache(maxsize=200_000)  # noqa: B019
     def names(self, position: int) -> frozenset[str]:
         return frozenset(
@@ -202,7 +214,10 @@ def featurise(
         sent = evidence.sentence_terms(cand.position)
         ctx = evidence.context_terms(cand.position) | sent | frozenset(context_terms)
         names = evidence.names(cand.position)
-        scope_share = _weighted_share(part.scope, ctx, idf)
+        # A figure must be stated for the scope asked right where it stands (its sentence,
+        # paragraph or title); other answers may rely on what the whole source is about.
+        scope_terms = ctx if part.wants_figure else ctx | evidence.topic_terms(passage.source_id)
+        scope_share = _weighted_share(part.scope, scope_terms, idf)
         matched = type_match(part, passage, names)
         sent_content = content_tokens(passage.text)
         novelty = (
@@ -237,6 +252,7 @@ def featurise(
                 sum(1 for b in bigrams if b in sent_bigrams) / len(bigrams) if bigrams else 0.0,
                 max(missing_sent, default=0.0) / max_idf,
                 len(missing_sent) / len(part.content) if part.content else 0.0,
+                float(part.unit is None or _covered(part.unit, sent)),
             ]
         )
         # Scope is a hard rule: a sentence about another place, year or group is not an answer

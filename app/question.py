@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from app.text import capitalised_terms, content_tokens, stem
+from app.text import STOPWORDS, capitalised_terms, content_tokens, stem
 
 AnswerType = Literal["count", "money", "percent", "date", "person", "place", "other"]
 FIGURE_TYPES = ("count", "money", "percent")
@@ -47,7 +47,7 @@ _PERCENT_Q = re.compile(
     r"\b(?:percentage|percent|per\s+cent|proportion|share|fraction|portion|ratio|rate)\b", re.I
 )
 _FIGURE_Q = re.compile(
-    r"\bhow\s+(?:many|much|large|big)\b|\bwhat\s+(?:is|was|are|were)?\s*(?:the\s+)?"
+    r"\bhow\s+(?:many|much|large|big|long|old|far)\b(?!\s+ago)|\bwhat\s+(?:is|was|are|were)?\s*(?:the\s+)?"
     r"(?:percentage|percent|proportion|share|fraction|number|amount|total|count|size|toll|"
     r"figure|cost|budget|sum|strength|headcount)\b|\bwhat\s+portion\b|\bnumber\s+of\b",
     re.I,
@@ -89,8 +89,9 @@ class Part:
     text: str
     answer_type: AnswerType
     scope: tuple[str, ...]  # stemmed names, places and figures the answer must be about
-    content: tuple[str, ...]  # stemmed content words
+    content: tuple[str, ...]  # stemmed content words (with what the pronouns refer to)
     negated: bool
+    unit: str | None = None  # what a count is of: "how many *prisons*" -> "prison"
 
     @property
     def wants_figure(self) -> bool:
@@ -126,13 +127,19 @@ def is_speculation(text: str) -> bool:
     return any(p.search(text) for p in _SPECULATION)
 
 
-def _part(text: str) -> Part:
+_UNIT = re.compile(r"\bhow\s+many\s+(?:more\s+|of\s+the\s+|of\s+)?([^\W\d_]+)|\bnumber\s+of\s+([^\W\d_]+)", re.I)
+
+
+def _part(text: str, context: list[str]) -> Part:
+    unit = _UNIT.search(text)
+    unit_word = next((g for g in unit.groups() if g), None) if unit else None
     return Part(
         text=text,
         answer_type=answer_type(text),
         scope=tuple(dict.fromkeys(stem(t) for t in capitalised_terms(text))),
-        content=tuple(dict.fromkeys(content_tokens(text))),
+        content=tuple(dict.fromkeys(content_tokens(" ".join([text, *context])))),
         negated=bool(_NEGATION.search(text)),
+        unit=stem(unit_word) if unit_word and unit_word.lower() not in STOPWORDS else None,
     )
 
 
@@ -164,7 +171,7 @@ def analyse(text: str, history: list[tuple[str, str]] | None = None) -> Question
     return Question(
         text=text,
         search_text=search_text,
-        parts=tuple(_part(p) for p in parts),
+        parts=tuple(_part(p, context) for p in parts),
         speculation=is_speculation(text),
         context_terms=tuple(dict.fromkeys(stem(t) for t in context)),
     )

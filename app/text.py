@@ -67,7 +67,10 @@ _NUMBER_WORD = re.compile(
 )
 YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 MONEY = re.compile(r"[$€£]\s?\d|\b(?:dollars?|euros?|pounds|rubles?|roubles?|usd)\b", re.I)
-PERCENT = re.compile(r"\d\s?(?:%|percent|per cent)|\b(?:half|quarter|third|fraction|share)\b", re.I)
+PERCENT = re.compile(
+    r"\d\s?(?:%|percent|per cent)|\b(?:half|quarter|third|fraction|share|majority|minority)\b",
+    re.I,
+)
 
 
 def figures(text: str) -> list[str]:

