@@ -11,7 +11,7 @@ from app.compose import Quote, compose_answer, compose_decline, quote_for
 from app.config import Settings
 from app.embeddings import load_embedder
 from app.index import Progress, open_index
-from app.judge import Evidence, Judged, JudgeModel, judge_part
+from app.judge import Evidence, Judged, JudgeModel, judge_part, premise_denied
 from app.prompts import load_messages
 from app.question import Question, analyse
 from app.retrieve import Candidate, hybrid_search
@@ -45,6 +45,7 @@ class Trace:
     evidence: list[int] = field(default_factory=list)  # passage positions, best first
     retrieved: list[int] = field(default_factory=list)  # hybrid search order, whole question
     best_eligible: int | None = None  # the passage the answer would quote at any threshold
+    dense_top: tuple[int, float] | None = None  # nearest sentence by embedding, and its cosine
     timings: dict[str, float] = field(default_factory=dict)
     repaired: int = 0
 
@@ -96,6 +97,7 @@ class Engine:
         whole, per_part, t2 = self.retrieve(q, allowed)
         t3 = clock()
         trace.retrieved = [c.position for c in whole]
+        trace.dense_top = next(((c.position, c.cosine) for c in whole if c.dense_rank == 0), None)
         verdicts = [
             judge_part(part, cands[: self.settings.evidence_k], self.evidence, self.model, q.context_terms)
             for part, cands in zip(q.parts, per_part, strict=True)
@@ -171,8 +173,10 @@ class Engine:
         if q.speculation:
             return self._decline("speculation_requested", related, trace)
         accepted = [
-            [j for j in judged if j.eligible and j.probability >= self.threshold]
-            for judged in verdicts
+            []
+            if premise_denied(part, judged)
+            else [j for j in judged if j.eligible and j.probability >= self.threshold]
+            for part, judged in zip(q.parts, verdicts, strict=True)
         ]
         tops = [judged[0] for judged in verdicts if judged and judged[0].eligible]
         if tops:

@@ -26,6 +26,7 @@ from app.passages import Passage
 from app.question import Part
 from app.retrieve import Candidate
 from app.text import (
+    DURATION,
     MONEY,
     PERCENT,
     QUESTION_WORDS,
@@ -68,6 +69,12 @@ _DATEISH = re.compile(
     re.I,
 )
 _NEG = re.compile(r"\b(?:not|no|never|without|none|neither|nor)\b|n[’']t\b", re.I)
+# Words that deny or contradict what a "why" question takes as given.
+_CONTRADICTS = re.compile(
+    r"\b(?:not|no|never|neither|nor|denied|denies|deny|denying|rejected|dismissed|refused)\b"
+    r"|n[’']t\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -170,6 +177,20 @@ class Evidence:
         )
 
 
+def contradicts(part: Part, passage: Passage) -> bool:
+    """Does the sentence deny what the question takes as given?"""
+    return part.presupposes and not part.negated and bool(_CONTRADICTS.search(passage.text))
+
+
+def premise_denied(part: Part, judged: list[Judged]) -> bool:
+    """The sentence most likely about the question's premise denies it: "Why did the government
+    pay?" against "Wagner, not the Russian government, paid"."""
+    if not part.presupposes or not judged:
+        return False
+    top = max(judged, key=lambda j: j.rank_probability)
+    return contradicts(part, top.passage)
+
+
 def type_match(part: Part, passage: Passage, names: frozenset[str]) -> bool:
     text = passage.text
     kind = part.answer_type
@@ -179,6 +200,8 @@ def type_match(part: Part, passage: Passage, names: frozenset[str]) -> bool:
         return bool(MONEY.search(text))
     if kind == "percent":
         return bool(PERCENT.search(text))
+    if kind == "duration":
+        return has_count(text) and bool(DURATION.search(text))
     if kind == "date":
         return bool(re.search(r"\d", text) or _DATEISH.search(text))
     if kind in ("person", "place"):
@@ -260,7 +283,13 @@ def featurise(
         scoped = scope_share >= 0.999
         # A headline is never the answer: the body sentence that carries its figure also carries
         # the attribution.
-        eligible.append(matched and scoped and not passage.heading)
+        # A count of something else is not the count asked for ("how many prisons" is not
+        # answered by a number of fighters).
+        unit_ok = part.answer_type != "count" or part.unit is None or _covered(part.unit, sent)
+        # "Why did X do Y?" is not answered by a sentence that says X did not do Y: the premise
+        # is contradicted, so the question is declined with that sentence as related evidence.
+        premise_ok = not contradicts(part, passage)
+        eligible.append(matched and scoped and unit_ok and premise_ok and not passage.heading)
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES)), eligible
 
 

@@ -11,8 +11,8 @@ from typing import Literal
 
 from app.text import STOPWORDS, capitalised_terms, content_tokens, stem
 
-AnswerType = Literal["count", "money", "percent", "date", "person", "place", "other"]
-FIGURE_TYPES = ("count", "money", "percent")
+AnswerType = Literal["count", "money", "percent", "duration", "date", "person", "place", "other"]
+FIGURE_TYPES = ("count", "money", "percent", "duration")
 
 _SPECULATION = [
     re.compile(p, re.I)
@@ -92,6 +92,7 @@ class Part:
     content: tuple[str, ...]  # stemmed content words (with what the pronouns refer to)
     negated: bool
     unit: str | None = None  # what a count is of: "how many *prisons*" -> "prison"
+    presupposes: bool = False  # "why did X do Y" takes it as given that X did Y
 
     @property
     def wants_figure(self) -> bool:
@@ -107,7 +108,13 @@ class Question:
     context_terms: tuple[str, ...] = field(default=())  # names carried over from the history
 
 
+_DURATION_Q = re.compile(r"\bhow\s+long\b(?!\s+ago)|\bfor\s+how\s+many\s+(?:years|months|weeks|days)\b", re.I)
+_WHY_Q = re.compile(r"^\s*(?:why|how\s+come)\b|\bwhat\s+(?:made|caused|led)\b", re.I)
+
+
 def answer_type(text: str) -> AnswerType:
+    if _DURATION_Q.search(text):
+        return "duration"
     if _FIGURE_Q.search(text):
         if _PERCENT_Q.search(text):
             return "percent"
@@ -140,6 +147,7 @@ def _part(text: str, context: list[str]) -> Part:
         content=tuple(dict.fromkeys(content_tokens(" ".join([text, *context])))),
         negated=bool(_NEGATION.search(text)),
         unit=stem(unit_word) if unit_word and unit_word.lower() not in STOPWORDS else None,
+        presupposes=bool(_WHY_Q.search(text)),
     )
 
 
@@ -149,24 +157,24 @@ def split_parts(text: str) -> list[str]:
     return pieces or [text.strip()]
 
 
-def _history_terms(history: list[tuple[str, str]]) -> list[str]:
-    """Names from the latest user turn that has any, else from the latest answer."""
-    for role in ("user", "assistant"):
-        for r, content in reversed(history):
-            if r == role:
-                found = capitalised_terms(content)
-                if found:
-                    return found[:8]
-    return []
+def _history_context(history: list[tuple[str, str]]) -> tuple[str, list[str]]:
+    """The latest user turn (what the pronouns most likely point back to) and its names."""
+    for role, content in reversed(history):
+        if role == "user" and content.strip():
+            return " ".join(content.split())[:500], capitalised_terms(content)[:8]
+    return "", []
 
 
 def analyse(text: str, history: list[tuple[str, str]] | None = None) -> Question:
     text = " ".join(text.split())
     context: list[str] = []
+    search_text = text
     if history and _ANAPHOR.search(text):
+        previous, names = _history_context(history)
         own = {t.lower() for t in capitalised_terms(text)}
-        context = [t for t in _history_terms(history) if t.lower() not in own]
-    search_text = text if not context else f"{text} ({' '.join(context)})"
+        context = [t for t in names if t.lower() not in own]
+        if previous:
+            search_text = f"{text} ({previous})"
     parts = split_parts(text)
     return Question(
         text=text,

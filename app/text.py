@@ -65,6 +65,9 @@ NUMBER_WORDS = frozenset(
 _NUMBER_WORD = re.compile(
     r"\b(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\b", re.IGNORECASE
 )
+DURATION = re.compile(
+    r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centur(?:y|ies))\b", re.I
+)
 YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 MONEY = re.compile(r"[$€£]\s?\d|\b(?:dollars?|euros?|pounds|rubles?|roubles?|usd)\b", re.I)
 PERCENT = re.compile(

@@ -13,8 +13,9 @@ from app.config import ROOT, Settings
 from app.engine import Engine
 from evals import squad2, wagner
 from evals.metrics import Record, percentile
+from evals.plot import svg
 
-RESULTS = ROOT / "evals" / "results"
+from evals.plot import RESULTS
 
 
 def _commit() -> str:
@@ -77,15 +78,23 @@ def run_squad(settings: Settings, split: str, limit: int | None, ragas: bool) ->
     engine = Engine(squad_settings)
     records, _ = squad2.run(engine, questions[:limit])
     result = {**_meta(engine, squad_settings, split), **squad2.summary(records)}
+    result["service_point"] = {
+        "declined": result["correct_decline_rate"],
+        "grounded": result["grounded_answer_rate"],
+    }
     result["curve"] = squad2.curve(records)
     result["curve_figure"] = squad2.curve(records, figure_only=True)
+    result["baseline_curve"] = squad2.curve(records, system="baseline_")
     path = _write(f"squad2-{split}", result, records, ragas)
+    plot = RESULTS / f"squad2-{split}-curve.svg"
+    plot.write_text(svg(result, result["baseline_curve"]), encoding="utf-8")
     result["written_to"] = str(path.relative_to(ROOT))
+    result["plot"] = str(plot.relative_to(ROOT))
     return result
 
 
 def _print(name: str, result: dict[str, Any]) -> None:
-    shown = {k: v for k, v in result.items() if not k.startswith("curve")}
+    shown = {k: v for k, v in result.items() if "curve" not in k}
     print(f"== {name}")
     print(json.dumps(shown, indent=2))
 

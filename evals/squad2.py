@@ -118,6 +118,11 @@ def run(engine: Engine, questions: list[SquadQuestion]) -> tuple[list[Record], l
                     # Would the quote chosen at any threshold ground the answer? (for the curve)
                     "top_grounds": top is not None
                     and any(a in index.passages[top].text for a in q.answers),
+                    # The tutorial baseline: top-1 sentence by MiniLM cosine, answer when
+                    # cosine >= t. Measured in the same run, on the same index.
+                    "baseline_score": round(trace.dense_top[1], 5) if trace.dense_top else 0.0,
+                    "baseline_grounds": trace.dense_top is not None
+                    and any(a in index.passages[trace.dense_top[0]].text for a in q.answers),
                 },
             )
         )
@@ -125,15 +130,20 @@ def run(engine: Engine, questions: list[SquadQuestion]) -> tuple[list[Record], l
     return records, traces
 
 
-def curve(records: list[Record], figure_only: bool = False) -> list[dict[str, float]]:
-    """The trade-off as the threshold moves: grounded share vs correct-decline share."""
+def curve(
+    records: list[Record], figure_only: bool = False, system: str = ""
+) -> list[dict[str, float]]:
+    """The trade-off as the threshold moves: grounded share vs correct-decline share.
+
+    `system` "" is Verbatim's judge; "baseline_" the top-1 cosine baseline."""
+    score, grounds = f"{system}score", f"{system}grounds" if system else "top_grounds"
     rows = [r for r in records if r.extra["figure"] or not figure_only]
     ans = [r for r in rows if r.answerable]
     imp = [r for r in rows if not r.answerable]
     points = []
-    for t in sorted({0.0, 1.01, *(float(r.extra["score"]) for r in rows)}):
-        g = sum(1 for r in ans if r.extra["score"] >= t and r.extra["top_grounds"])
-        d = sum(1 for r in imp if r.extra["score"] < t)
+    for t in sorted({0.0, 1.01, *(float(r.extra[score]) for r in rows)}):
+        g = sum(1 for r in ans if r.extra[score] >= t and r.extra[grounds])
+        d = sum(1 for r in imp if r.extra[score] < t)
         points.append(
             {"threshold": t, "grounded": g / max(len(ans), 1), "declined": d / max(len(imp), 1)}
         )
@@ -150,6 +160,7 @@ def summary(records: list[Record]) -> dict[str, object]:
     fig_imp = [r for r in imp if r.extra["figure"]]
     lat = [r.latency * 1000 for r in records]
     pts, fig_pts = curve(records), curve(records, figure_only=True)
+    base, base_fig = curve(records, system="baseline_"), curve(records, True, "baseline_")
     return {
         "questions": len(records),
         "answerable": len(ans),
@@ -166,6 +177,16 @@ def summary(records: list[Record]) -> dict[str, object]:
         "grounded_at_75pct_declines": round(best_grounded_at(pts, 0.75), 4),
         "grounded_at_70pct_declines": round(best_grounded_at(pts, 0.70), 4),
         "figure_grounded_at_85pct_declines": round(best_grounded_at(fig_pts, 0.85), 4),
+        "baseline_auroc": round(
+            auroc(
+                [float(r.extra["baseline_score"]) for r in records],
+                [r.answerable for r in records],
+            ),
+            4,
+        ),
+        "baseline_grounded_at_75pct_declines": round(best_grounded_at(base, 0.75), 4),
+        "baseline_grounded_at_70pct_declines": round(best_grounded_at(base, 0.70), 4),
+        "baseline_figure_grounded_at_85pct_declines": round(best_grounded_at(base_fig, 0.85), 4),
         "invariant_breaks": sum(len(r.breaks) for r in records),
         "latency_ms_p50": round(percentile(lat, 50), 2),
         "latency_ms_p95": round(percentile(lat, 95), 2),

@@ -12,7 +12,16 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from app.api.routes import ask, health, sources
+from app.api.routes import (
+    ask,
+    conversations,
+    health,
+    openai_compat,
+    page,
+    search,
+    sources,
+    stream,
+)
 from app.api.state import EngineHolder
 from app.config import Settings, get_settings
 from app.engine import Engine
@@ -37,6 +46,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.holder = holder
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
@@ -84,4 +94,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(health.router)
     app.include_router(ask.router)
     app.include_router(sources.router)
+    app.include_router(stream.router)
+    app.include_router(search.router)
+    app.include_router(conversations.router)
+    app.include_router(openai_compat.router)
+    app.include_router(page.router)
     return app
