@@ -27,8 +27,7 @@ OFF_TOPIC_COSINE = 0.22
 WEAK_TOPIC_COSINE = 0.38
 WEAK_TOPIC_COVERAGE = 0.5
 RELATED_COSINE = 0.3
-# Further quotes must be rated at least this share of the best quote by the ranker.
-OTHER_SOURCE_RATIO = 0.3
+# A second quote from the same source must be rated at least this share of the best one.
 SAME_SOURCE_RATIO = 0.6
 
 
@@ -206,8 +205,8 @@ class Engine:
         )
 
     def _pick(self, judged: list[Judged]) -> list[Judged]:
-        """The best quote; the best of each other source that answers nearly as well, side by
-        side (conflicts are shown, not resolved); and a close second sentence of the same source
+        """The best quote; the best of each other source that also answers, side by side
+        (conflicts are shown, not resolved); and a close second sentence of the same source
         (answers that take two sentences)."""
         best = judged[0]
         picked = [best]
@@ -215,10 +214,9 @@ class Engine:
             if len(picked) >= self.settings.max_quotes:
                 break
             sources = {x.passage.source_id for x in picked}
-            if j.passage.source_id not in sources:
-                if j.rank_probability >= best.rank_probability * OTHER_SOURCE_RATIO:
-                    picked.append(j)
-            elif j.rank_probability >= best.rank_probability * SAME_SOURCE_RATIO:
+            if j.passage.source_id not in sources or (
+                j.rank_probability >= best.rank_probability * SAME_SOURCE_RATIO
+            ):
                 picked.append(j)
         return picked
 
