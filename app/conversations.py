@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS conversations (
     id TEXT PRIMARY KEY,
     title TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    touched INTEGER NOT NULL  -- orders "most recently used" exactly; timestamps can tie
 );
 CREATE TABLE IF NOT EXISTS turns (
     conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
@@ -46,6 +47,7 @@ CREATE TABLE IF NOT EXISTS turns (
     PRIMARY KEY (conversation_id, position)
 );
 """
+_NEXT_TOUCH = "(SELECT COALESCE(MAX(touched), 0) + 1 FROM conversations)"
 
 
 class ConversationNotFound(KeyError):
@@ -102,7 +104,8 @@ class ConversationStore:
         conversation = Conversation(uuid.uuid4().hex, (title or "").strip(), now, now, 0)
         with self._connect() as db:
             db.execute(
-                "INSERT INTO conversations (id, title, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO conversations (id, title, created_at, updated_at, touched) "
+                f"VALUES (?, ?, ?, ?, {_NEXT_TOUCH})",
                 (conversation.id, conversation.title, now, now),
             )
         return conversation
@@ -117,7 +120,7 @@ class ConversationStore:
         with self._connect() as db:
             rows = db.execute(
                 "SELECT c.*, (SELECT COUNT(*) FROM turns t WHERE t.conversation_id = c.id) AS n "
-                "FROM conversations c ORDER BY c.updated_at DESC, c.rowid DESC"
+                "FROM conversations c ORDER BY c.touched DESC"
             ).fetchall()
         return [_conversation(r, r["n"]) for r in rows]
 
@@ -164,7 +167,8 @@ class ConversationStore:
                     ),
                 )
                 db.execute(
-                    "UPDATE conversations SET updated_at = ?, title = ? WHERE id = ?",
+                    "UPDATE conversations SET updated_at = ?, title = ?, "
+                    f"touched = {_NEXT_TOUCH} WHERE id = ?",
                     (turn_time, row["title"] or title_from(question), conversation_id),
                 )
                 db.execute("COMMIT")
