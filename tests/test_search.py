@@ -1,4 +1,4 @@
-"""`GET /v1/search`: passages by exact phrase or by meaning, each pointing at its place in a source."""
+"""`GET /v1/search`: passages by exact phrase or by meaning, each pointing into its source."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 
-def _search(client: TestClient, **params: object) -> list[dict[str, Any]]:
+def _search(client: TestClient, **params: str | int) -> list[dict[str, Any]]:
     r = client.get("/v1/search", params=params)
     assert r.status_code == 200, r.text
     hits: list[dict[str, Any]] = r.json()["hits"]
@@ -71,8 +71,10 @@ def test_meaning_finds_passages_without_the_words(client: TestClient) -> None:
         ({"q": "Wagner", "limit": "many"}, "limit"),
     ],
 )
-def test_bad_search_gets_a_clear_422(client: TestClient, params: dict[str, object], says: str) -> None:
-    r = client.get("/v1/search", params=params)  # type: ignore[arg-type]
+def test_bad_search_gets_a_clear_422(
+    client: TestClient, params: dict[str, str | int], says: str
+) -> None:
+    r = client.get("/v1/search", params=params)
     assert r.status_code == 422
     detail = r.json()["detail"]
     assert isinstance(detail, str) and says in detail
