@@ -8,7 +8,9 @@ export ANONYMIZED_TELEMETRY := False
 
 .PHONY: setup run test eval bench lint clean
 
+# Debian's chromium runs the browser tests (Playwright drives it; it never downloads a browser).
 setup: $(STAMP)
+	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 # torch first and pinned: the CPU build of 2.13.0 installs from local wheels; an unpinned torch,
 # pulled in by sentence-transformers, would fetch a multi-GB CUDA build.

@@ -255,6 +255,11 @@ def featurise(
         missing_sent = [idf.get(t, max_idf) for t in part.content if not _covered(t, sent)]
         bigrams = list(zip(part.content, part.content[1:], strict=False))
         sent_bigrams = set(zip(sent_content, sent_content[1:], strict=False))
+        # A count of something else is not the count asked for ("how many prisons" is not
+        # answered by a number of fighters).
+        unit_ok = part.answer_type != "count" or not part.units or any(
+            _covered(u, sent) for u in part.units
+        )
         rows.append(
             [
                 cand.cosine,
@@ -275,7 +280,7 @@ def featurise(
                 sum(1 for b in bigrams if b in sent_bigrams) / len(bigrams) if bigrams else 0.0,
                 max(missing_sent, default=0.0) / max_idf,
                 len(missing_sent) / len(part.content) if part.content else 0.0,
-                float(part.unit is None or _covered(part.unit, sent)),
+                float(unit_ok),
             ]
         )
         # Scope is a hard rule: a sentence about another place, year or group is not an answer
@@ -283,9 +288,6 @@ def featurise(
         scoped = scope_share >= 0.999
         # A headline is never the answer: the body sentence that carries its figure also carries
         # the attribution.
-        # A count of something else is not the count asked for ("how many prisons" is not
-        # answered by a number of fighters).
-        unit_ok = part.answer_type != "count" or part.unit is None or _covered(part.unit, sent)
         # "Why did X do Y?" is not answered by a sentence that says X did not do Y: the premise
         # is contradicted, so the question is declined with that sentence as related evidence.
         premise_ok = not contradicts(part, passage)

@@ -89,9 +89,9 @@ class Part:
     text: str
     answer_type: AnswerType
     scope: tuple[str, ...]  # stemmed names, places and figures the answer must be about
-    content: tuple[str, ...]  # stemmed content words (with what the pronouns refer to)
+    content: tuple[str, ...]  # stemmed content words
     negated: bool
-    unit: str | None = None  # what a count is of: "how many *prisons*" -> "prison"
+    units: tuple[str, ...] = ()  # what a count is of: "how many *prisons*" -> ("prison",)
     presupposes: bool = False  # "why did X do Y" takes it as given that X did Y
 
     @property
@@ -134,19 +134,25 @@ def is_speculation(text: str) -> bool:
     return any(p.search(text) for p in _SPECULATION)
 
 
-_UNIT = re.compile(r"\bhow\s+many\s+(?:more\s+|of\s+the\s+|of\s+)?([^\W\d_]+)|\bnumber\s+of\s+([^\W\d_]+)", re.I)
+_UNIT = re.compile(
+    r"\b(?:how\s+many|number\s+of)\s+(?:more\s+|of\s+the\s+|of\s+)?([^\W\d_]+)"
+    r"(?:\s+(?:or|and|and/or)\s+([^\W\d_]+))?",
+    re.I,
+)
 
 
-def _part(text: str, context: list[str]) -> Part:
-    unit = _UNIT.search(text)
-    unit_word = next((g for g in unit.groups() if g), None) if unit else None
+def _part(text: str) -> Part:
+    found = _UNIT.search(text)
+    units = tuple(
+        stem(w) for w in (found.groups() if found else ()) if w and w.lower() not in STOPWORDS
+    )
     return Part(
         text=text,
         answer_type=answer_type(text),
         scope=tuple(dict.fromkeys(stem(t) for t in capitalised_terms(text))),
-        content=tuple(dict.fromkeys(content_tokens(" ".join([text, *context])))),
+        content=tuple(dict.fromkeys(content_tokens(text))),
         negated=bool(_NEGATION.search(text)),
-        unit=stem(unit_word) if unit_word and unit_word.lower() not in STOPWORDS else None,
+        units=units,
         presupposes=bool(_WHY_Q.search(text)),
     )
 
@@ -179,7 +185,7 @@ def analyse(text: str, history: list[tuple[str, str]] | None = None) -> Question
     return Question(
         text=text,
         search_text=search_text,
-        parts=tuple(_part(p, context) for p in parts),
+        parts=tuple(_part(p) for p in parts),
         speculation=is_speculation(text),
         context_terms=tuple(dict.fromkeys(stem(t) for t in context)),
     )
