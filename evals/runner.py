@@ -82,9 +82,9 @@ def run_squad(settings: Settings, split: str, limit: int | None, ragas: bool) ->
         "declined": result["correct_decline_rate"],
         "grounded": result["grounded_answer_rate"],
     }
-    result["curve"] = squad2.curve(records)
-    result["curve_figure"] = squad2.curve(records, figure_only=True)
-    result["baseline_curve"] = squad2.curve(records, system="baseline_")
+    result["curve"] = squad2.thin(squad2.curve(records))
+    result["curve_figure"] = squad2.thin(squad2.curve(records, figure_only=True))
+    result["baseline_curve"] = squad2.thin(squad2.curve(records, system="baseline_"))
     path = _write(f"squad2-{split}", result, records, ragas)
     plot = RESULTS / f"squad2-{split}-curve.svg"
     plot.write_text(svg(result, result["baseline_curve"]), encoding="utf-8")

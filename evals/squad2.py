@@ -145,9 +145,21 @@ def curve(
         g = sum(1 for r in ans if r.extra[score] >= t and r.extra[grounds])
         d = sum(1 for r in imp if r.extra[score] < t)
         points.append(
-            {"threshold": t, "grounded": g / max(len(ans), 1), "declined": d / max(len(imp), 1)}
+            {
+                "threshold": round(t, 5),
+                "grounded": round(g / max(len(ans), 1), 5),
+                "declined": round(d / max(len(imp), 1), 5),
+            }
         )
     return points
+
+
+def thin(points: list[dict[str, float]], keep: int = 200) -> list[dict[str, float]]:
+    """At most `keep` points of a curve, ends included: enough to plot and to read off."""
+    if len(points) <= keep:
+        return points
+    step = (len(points) - 1) / (keep - 1)
+    return [points[round(i * step)] for i in range(keep)]
 
 
 def best_grounded_at(points: list[dict[str, float]], decline_floor: float) -> float:
