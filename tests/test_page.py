@@ -269,7 +269,7 @@ def test_every_field_has_a_label_and_text_has_contrast(page: Page) -> None:
     )
     assert unlabelled == []
     pairs = page.evaluate(
-        """() => {
+        r"""() => {
           const bg = (e) => {
             for (; e; e = e.parentElement) {
               const c = getComputedStyle(e).backgroundColor;

@@ -22,6 +22,7 @@ const state = {
 };
 
 const $ = (id) => document.getElementById(id);
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -249,7 +250,7 @@ async function ask(question) {
       if (event.name === "progress" && event.data.stage === "retrieving") {
         setStatus("Searching the sources…");
       } else if (event.name === "progress" && event.data.stage === "judging") {
-        setStatus(`Weighing ${event.data.passages} passages from ${event.data.sources} sources…`);
+        setStatus(`Weighing ${plural(event.data.passages, "passage")} from ${plural(event.data.sources, "source")}…`);
       } else if (event.name === "quote") {
         setStatus("Verified quotes arriving…");
         pending.append(quoteBlock(event.data));
@@ -304,7 +305,7 @@ async function refreshConversations() {
       "button",
       { type: "button", class: "open", "aria-current": c.id === state.conversationId ? "true" : null },
       title,
-      el("span", { class: "meta", text: `${c.turns} question${c.turns === 1 ? "" : "s"} · ${when} UTC` }),
+      el("span", { class: "meta", text: `${plural(c.turns, "question")} · ${when} UTC` }),
     );
     open.addEventListener("click", () => openConversation(c.id));
     const remove = el("button", { type: "button", class: "small danger", "aria-label": `Delete “${title}”`, text: "Delete" });
@@ -546,7 +547,7 @@ async function search(event) {
       );
     }
     const how = mode === "phrase" ? "containing that phrase" : "closest in meaning";
-    $("search-status").textContent = hits.length ? `${hits.length} passages ${how}.` : `No passages ${how}.`;
+    $("search-status").textContent = hits.length ? `${plural(hits.length, "passage")} ${how}.` : `No passages ${how}.`;
   } catch (error) {
     $("search-status").textContent = error.message;
   }
@@ -587,7 +588,7 @@ function start() {
   $("toggle-conversations").addEventListener("click", (event) => {
     const open = document.querySelector(".sidebar").classList.toggle("open");
     event.currentTarget.setAttribute("aria-expanded", String(open));
-    event.currentTarget.textContent = open ? "Hide" : "Show";
+    $("toggle-word").textContent = open ? "Hide" : "Show";
   });
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !$("source-panel").hidden) closeSource();
