@@ -148,6 +148,7 @@ def test_ask_open_citation_follow_up_and_decline(page: Page, base_url: str) -> N
     with page.expect_request("**/v1/ask/stream") as sent:
         _ask(page, FOLLOW_UP)
     body = sent.value.post_data_json
+    assert body is not None
     assert [m["role"] for m in body["history"]] == ["user", "assistant"]
     assert body["history"][0]["content"] == ANSWERED and first_answer == "answered"
     assert body["conversation_id"]
@@ -173,7 +174,9 @@ def test_a_shared_link_opens_the_source_at_the_characters(page: Page, base_url: 
     page.goto(f"/#source={source_id}&start={start}&end={end}")
     expect(page.locator("#source-text mark").first).to_be_visible()
     assert _marked(page) == text[start:end]
-    expect(page.locator("#highlight-note")).to_have_text(f"Characters {start}–{end} are highlighted.")
+    expect(page.locator("#highlight-note")).to_have_text(
+        f"Characters {start}–{end} are highlighted."
+    )
 
     page.goto(f"/#source={source_id}&start=5&end={len(text) + 10}")  # past the end: no highlight
     expect(page.locator("#highlight-note")).to_contain_text("not within this source")
@@ -198,7 +201,9 @@ def test_sources_view_and_search(page: Page, base_url: str) -> None:
     source_id, start, end = _offsets(link.get_attribute("href") or "")
     link.click()
     expect(page.locator("#source-text mark").first).to_be_visible()
-    assert _marked(page) == _source_text(base_url, source_id)[start:end] == "nothing more than gossip"
+    assert (
+        _marked(page) == _source_text(base_url, source_id)[start:end] == "nothing more than gossip"
+    )
     page.screenshot(path=ARTIFACTS / "05-search-phrase.png")
 
     page.get_by_label("By meaning").check()

@@ -78,7 +78,10 @@ def ask_request(chat: ChatRequest) -> AskRequest:
     try:
         history = [
             # A follow-up needs the names in the latest turns, not all of a long answer.
-            HistoryMessage(role=m.role, content=_without_footnotes(m.text())[:MAX_HISTORY_CHARS])
+            HistoryMessage(
+                role="user" if m.role == "user" else "assistant",
+                content=_without_footnotes(m.text())[:MAX_HISTORY_CHARS],
+            )
             for m in turns[:-1][-MAX_HISTORY:]
         ]
         return AskRequest(question=turns[-1].text(), history=history, filters=chat.filters)
