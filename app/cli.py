@@ -94,12 +94,17 @@ def _serve(settings: object, host: str, port: int, workers: int) -> None:
     load_corpus(settings.corpus_dir)  # refuse to start on a malformed corpus, naming the file
     if not 0 < port < 65536:
         _fail(f"port {port} is out of range")
+    from app.observability import configure_logging
+
+    configure_logging()
+    # uvicorn's own access log is replaced by ours (JSON, with the request id).
+    options = {"host": host, "port": port, "log_config": None, "access_log": False}
     if workers > 1:
-        uvicorn.run("app.api.asgi:app", host=host, port=port, workers=workers, log_level="info")
+        uvicorn.run("app.api.asgi:app", workers=workers, **options)  # type: ignore[arg-type]
     else:
         from app.api.main import create_app
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
 
 
 def _ask(settings: object, question: str, as_json: bool, source_ids: list[str] | None) -> None:

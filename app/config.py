@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Largest accepted request body."
     )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to call the API from a browser; empty keeps CORS closed.",
+    )
+    read_token: str | None = Field(
+        default=None,
+        description="When set, every read endpoint requires 'Authorization: Bearer <token>'.",
+    )
     log_questions: bool = Field(
         default=False, description="Write question text to the logs (off: questions can be sensitive)."
     )

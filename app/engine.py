@@ -11,6 +11,7 @@ from app.compose import Quote, compose_answer, compose_decline, quote_for
 from app.config import Settings
 from app.embeddings import load_embedder
 from app.index import Progress, open_index
+from app.observability import Metrics
 from app.judge import Evidence, Judged, JudgeModel, judge_part, premise_denied
 from app.prompts import load_messages
 from app.question import Question, analyse
@@ -51,9 +52,15 @@ class Trace:
 
 class Engine:
     def __init__(
-        self, settings: Settings, *, rebuild: bool = False, progress: Progress | None = None
+        self,
+        settings: Settings,
+        *,
+        rebuild: bool = False,
+        progress: Progress | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics or Metrics()
         self.messages = load_messages(settings.prompts_dir)
         self.embedder, model_fp = load_embedder(settings.embedding_model, settings.device)
         self.index = open_index(settings, self.embedder, model_fp, rebuild=rebuild, progress=progress)
@@ -90,6 +97,8 @@ class Engine:
         clock = time.perf_counter
         t0 = clock()
         allowed = self._allowed(source_ids)
+        if self.settings.log_questions:
+            log.info("question", extra={"question": question})
         q = analyse(question, list(history))
         trace = Trace(q)
         t1 = clock()
@@ -106,6 +115,11 @@ class Engine:
         t5 = clock()
         response = self._verified(response, trace)
         t6 = clock()
+        if response.status == "answered":
+            self.metrics.inc("verbatim_answers_total")
+        else:
+            self.metrics.inc("verbatim_declines_total", reason=str(response.decline_reason))
+        self.metrics.observe_latency(t6 - t0)
         trace.timings = {
             "analyse": t1 - t0,
             "embed": t2 - t1,
@@ -231,6 +245,7 @@ class Engine:
             if not problems:
                 return response
             trace.repaired += 1
+            self.metrics.inc("verbatim_verifier_rejections_total")
             log.warning(
                 "verifier rejected an answer",
                 extra={"problems": [p.message for p in problems], "status": response.status},

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hmac
+import logging
+import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -16,6 +21,7 @@ from app.api.routes import (
     ask,
     conversations,
     health,
+    metrics,
     openai_compat,
     page,
     search,
@@ -25,6 +31,20 @@ from app.api.routes import (
 from app.api.state import EngineHolder
 from app.config import Settings, get_settings
 from app.engine import Engine
+from app.observability import request_id
+
+
+log = logging.getLogger(__name__)
+access = logging.getLogger("verbatim.access")
+
+
+def _protected(path: str) -> bool:
+    return path.startswith("/v1/") or path == "/metrics"
+
+
+def _bearer_ok(request: Request, token: str) -> bool:
+    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    return hmac.compare_digest(given.encode(), token.encode())
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -83,6 +103,57 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             request._body = body  # starlette reads the cached body later
         return await call_next(request)
 
+    @app.middleware("http")
+    async def observe(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """Request id, optional read token, access log, counters; never a bare crash."""
+        rid = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
+        token = request_id.set(rid)
+        started = time.perf_counter()
+        route = request.url.path
+        try:
+            if settings.read_token and _protected(route) and not _bearer_ok(request, settings.read_token):
+                response: Response = JSONResponse(
+                    {"detail": "this endpoint needs 'Authorization: Bearer <read token>'"},
+                    status_code=401,
+                )
+            else:
+                response = await call_next(request)
+        except Exception:
+            log.exception("unhandled error")
+            holder.metrics.inc("verbatim_errors_total")
+            response = JSONResponse(
+                {"detail": f"internal error (request id {rid})"}, status_code=500
+            )
+        finally:
+            request_id.reset(token)
+        if response.status_code >= 500:
+            holder.metrics.inc("verbatim_errors_total")
+        holder.metrics.inc(
+            "verbatim_requests_total", method=request.method, status=str(response.status_code)
+        )
+        response.headers["x-request-id"] = rid
+        access.info(
+            "request",
+            extra={
+                "request_id": rid,
+                "method": request.method,
+                "path": route,
+                "status": response.status_code,
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
+        return response
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["authorization", "content-type", "x-request-id"],
+        )
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
@@ -92,6 +163,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return JSONResponse({"detail": "; ".join(problems) or "invalid request"}, status_code=422)
 
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(ask.router)
     app.include_router(sources.router)
     app.include_router(stream.router)

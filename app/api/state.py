@@ -7,6 +7,7 @@ import threading
 
 from app.config import Settings
 from app.engine import Engine
+from app.observability import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +16,7 @@ class EngineHolder:
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
         self.engine = engine
+        self.metrics = engine.metrics if engine is not None else Metrics()
         self.error: str | None = None
         self._thread: threading.Thread | None = None
 
@@ -26,7 +28,7 @@ class EngineHolder:
 
     def _build(self) -> None:
         try:
-            self.engine = Engine(self.settings)
+            self.engine = Engine(self.settings, metrics=self.metrics)
             log.info("index ready", extra={"corpus_version": self.engine.corpus_version})
         except Exception as exc:  # reported through /healthz; the process keeps answering 503
             self.error = f"{type(exc).__name__}: {exc}"
