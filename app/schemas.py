@@ -19,6 +19,12 @@ MAX_HISTORY = 20
 MAX_HISTORY_CHARS = 4000
 
 
+# The same rule as `_no_control_chars`, stated in the OpenAPI schema so clients and fuzzers know it:
+# no control characters but newline and tab, and at least one visible character.
+TEXT_PATTERN = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+QUESTION_PATTERN = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x08\x0B-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+
+
 def _no_control_chars(value: str, field: str) -> str:
     bad = [c for c in value if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0]
     if bad:
@@ -30,7 +36,11 @@ class HistoryMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["user", "assistant"] = Field(description="Who said it.")
-    content: str = Field(max_length=MAX_HISTORY_CHARS, description="What was said.")
+    content: str = Field(
+        max_length=MAX_HISTORY_CHARS,
+        description="What was said.",
+        json_schema_extra={"pattern": TEXT_PATTERN},
+    )
 
     @field_validator("content")
     @classmethod
@@ -49,7 +59,10 @@ class Filters(BaseModel):
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(description="1 to 2,000 characters after trimming.")
+    question: str = Field(
+        description="1 to 2,000 characters after trimming.",
+        json_schema_extra={"pattern": QUESTION_PATTERN},
+    )
     history: list[HistoryMessage] = Field(
         default_factory=list, max_length=MAX_HISTORY, description="Earlier turns, oldest first."
     )
@@ -64,6 +77,12 @@ class AskRequest(BaseModel):
         if len(v) > MAX_QUESTION_CHARS:
             raise ValueError(f"question is longer than {MAX_QUESTION_CHARS} characters")
         return _no_control_chars(v, "question")
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx and 5xx body: `detail` says what is wrong, in words."""
+
+    detail: str
 
 
 class Citation(BaseModel):

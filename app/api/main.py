@@ -7,12 +7,14 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
@@ -32,6 +34,7 @@ from app.api.state import EngineHolder
 from app.config import Settings, get_settings
 from app.engine import Engine
 from app.observability import request_id
+from app.schemas import ErrorBody
 
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,29 @@ def _protected(path: str) -> bool:
 def _bearer_ok(request: Request, token: str) -> bool:
     given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
     return hmac.compare_digest(given.encode(), token.encode())
+
+
+_ERRORS = {
+    "400": "Malformed request (bad JSON, bad encoding, bad Content-Length).",
+    "401": "A read token is configured and was not given.",
+    "404": "Unknown id in the path.",
+    "413": "Request body over the size limit.",
+    "503": "The index is still being built.",
+}
+
+
+def _document_errors(schema: dict[str, Any]) -> None:
+    """Every error status the service can send, documented with its `{"detail": ...}` body."""
+    body = {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            for code, text in _ERRORS.items():
+                if code == "404" and "{" not in path:
+                    continue
+                if code in ("400", "413") and method not in ("post", "put", "patch"):
+                    continue
+                responses.setdefault(code, {"description": text, "content": body})
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -161,6 +187,21 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
             problems.append(f"{where}: {err.get('msg', 'invalid')}")
         return JSONResponse({"detail": "; ".join(problems) or "invalid request"}, status_code=422)
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's schema, with the 422 body we really send: `{"detail": "..."}`."""
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components["HTTPValidationError"] = ErrorBody.model_json_schema()
+            components.pop("ValidationError", None)
+            _document_errors(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     app.include_router(health.router)
     app.include_router(metrics.router)

@@ -142,7 +142,16 @@ async def _stream(engine: Engine, request: AskRequest, head: dict[str, Any]) -> 
     yield _data("[DONE]")
 
 
-@router.post("/chat/completions", response_model=None)
+@router.post(
+    "/chat/completions",
+    response_model=None,
+    responses={
+        200: {
+            "description": "A chat completion, or Server-Sent Events when `stream` is true.",
+            "content": {"application/json": {}, "text/event-stream": {}},
+        }
+    },
+)
 async def chat_completions(
     chat: ChatRequest, engine: EngineDep
 ) -> dict[str, Any] | StreamingResponse:
