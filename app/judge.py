@@ -202,6 +202,8 @@ def type_match(part: Part, passage: Passage, names: frozenset[str]) -> bool:
         return bool(PERCENT.search(text))
     if kind == "duration":
         return has_count(text) and bool(DURATION.search(text))
+    if kind == "year":
+        return bool(re.search(r"\b\d{3,4}s?\b", text))
     if kind == "date":
         return bool(re.search(r"\d", text) or _DATEISH.search(text))
     if kind in ("person", "place"):

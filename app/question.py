@@ -11,7 +11,9 @@ from typing import Literal
 
 from app.text import STOPWORDS, capitalised_terms, content_tokens, stem
 
-AnswerType = Literal["count", "money", "percent", "duration", "date", "person", "place", "other"]
+AnswerType = Literal[
+    "count", "money", "percent", "duration", "year", "date", "person", "place", "other"
+]
 FIGURE_TYPES = ("count", "money", "percent", "duration")
 
 _SPECULATION = [
@@ -109,6 +111,7 @@ class Question:
 
 
 _DURATION_Q = re.compile(r"\bhow\s+long\b(?!\s+ago)|\bfor\s+how\s+many\s+(?:years|months|weeks|days)\b", re.I)
+_YEAR_Q = re.compile(r"\b(?:what|which)\s+year\b|\bin\s+what\s+year\b", re.I)
 _WHY_Q = re.compile(r"^\s*(?:why|how\s+come)\b|\bwhat\s+(?:made|caused|led)\b", re.I)
 
 
@@ -121,6 +124,8 @@ def answer_type(text: str) -> AnswerType:
         if _MONEY_Q.search(text) and re.search(r"\bhow\s+much\b|\bcost\b|\bamount\b", text, re.I):
             return "money"
         return "count"
+    if _YEAR_Q.search(text):
+        return "year"
     if _DATE_Q.search(text):
         return "date"
     if _PERSON_Q.search(text):
