@@ -30,6 +30,8 @@ WEAK_TOPIC_COVERAGE = 0.5
 RELATED_COSINE = 0.3
 # A second quote from the same source must be rated at least this share of the best one.
 SAME_SOURCE_RATIO = 0.6
+# When the question compares sources, another source's best sentence is shown down to this share.
+COMPARE_RATIO = 0.2
 
 
 class UnknownSource(ValueError):
@@ -205,8 +207,12 @@ class Engine:
             near = [quote_for(self.index, j.candidate.position, True) for j in best]
             return self._decline(reason, (near + related)[:2], trace)
         quotes: list[Quote] = []
-        for judged in filter(None, accepted):
-            quotes += [quote_for(self.index, j.candidate.position) for j in self._pick(judged)]
+        for part, judged, ok in zip(q.parts, verdicts, accepted, strict=True):
+            if ok:
+                picked = self._pick(ok)
+                if part.compares_sources:
+                    picked += self._each_source(judged, picked)
+                quotes += [quote_for(self.index, j.candidate.position) for j in picked]
         trace.evidence = [j.candidate.position for judged in accepted for j in judged]
         unanswered = [p.text for p, judged in zip(q.parts, accepted, strict=True) if not judged]
         return compose_answer(
@@ -233,6 +239,20 @@ class Engine:
             ):
                 picked.append(j)
         return picked
+
+    def _each_source(self, judged: list[Judged], picked: list[Judged]) -> list[Judged]:
+        """For "what do the sources say": the best eligible sentence of every other source, so
+        each is shown with its own words even where the gate would not answer from it alone."""
+        shown = {j.passage.source_id for j in picked}
+        best = picked[0].rank_probability
+        extra = []
+        for j in judged:
+            if j.eligible and j.passage.source_id not in shown and (
+                j.rank_probability >= best * COMPARE_RATIO
+            ):
+                shown.add(j.passage.source_id)
+                extra.append(j)
+        return extra
 
     def _decline(self, reason: DeclineReason, related: list[Quote], trace: Trace) -> AskResponse:
         trace.evidence = []

@@ -26,6 +26,7 @@ from app.passages import Passage
 from app.question import Part
 from app.retrieve import Candidate
 from app.text import (
+    NUMBER_WORDS,
     DURATION,
     MONEY,
     PERCENT,
@@ -177,6 +178,20 @@ class Evidence:
         )
 
 
+UNIT_WINDOW = 5  # "40,000 of whom may be convicts": the counted noun follows within five words
+
+
+def counts_unit(text: str, units: tuple[str, ...]) -> bool:
+    """Is one of the units what a figure in the sentence counts ("about 50,000 *personnel*")?"""
+    toks = [stem(w) for w in words(text)]
+    for i, tok in enumerate(toks):
+        if tok[:1].isdigit() or tok in NUMBER_WORDS:
+            window = frozenset(toks[i + 1 : i + 1 + UNIT_WINDOW])
+            if any(_covered(u, window) for u in units):
+                return True
+    return False
+
+
 def contradicts(part: Part, passage: Passage) -> bool:
     """Does the sentence deny what the question takes as given?"""
     return part.presupposes and not part.negated and bool(_CONTRADICTS.search(passage.text))
@@ -239,9 +254,10 @@ def featurise(
         sent = evidence.sentence_terms(cand.position)
         ctx = evidence.context_terms(cand.position) | sent | frozenset(context_terms)
         names = evidence.names(cand.position)
-        # A figure must be stated for the scope asked right where it stands (its sentence,
-        # paragraph or title); other answers may rely on what the whole source is about.
-        scope_terms = ctx if part.wants_figure else ctx | evidence.topic_terms(passage.source_id)
+        # The scope may be covered by the sentence, its paragraph, its title, or what the whole
+        # source is about (its subject is not repeated in every paragraph). A place or year
+        # mentioned once elsewhere in the source does not count: that is another scope.
+        scope_terms = ctx | evidence.topic_terms(passage.source_id)
         scope_share = _weighted_share(part.scope, scope_terms, idf)
         matched = type_match(part, passage, names)
         sent_content = content_tokens(passage.text)
@@ -259,8 +275,8 @@ def featurise(
         sent_bigrams = set(zip(sent_content, sent_content[1:], strict=False))
         # A count of something else is not the count asked for ("how many prisons" is not
         # answered by a number of fighters).
-        unit_ok = part.answer_type != "count" or not part.units or any(
-            _covered(u, sent) for u in part.units
+        unit_ok = part.answer_type != "count" or not part.units or counts_unit(
+            passage.text, part.units
         )
         rows.append(
             [

@@ -6,7 +6,7 @@ Nothing here knows the corpus: the rules are about English questions, not about 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from app.text import STOPWORDS, capitalised_terms, content_tokens, stem
@@ -72,7 +72,7 @@ _PLACE_Q = re.compile(
     re.I,
 )
 _ANAPHOR = re.compile(
-    r"\b(?:he|she|they|them|it|its|his|her|hers|him|their|theirs|this|that|these|those|"
+    r"\b(?:he|she|they|them|it|its|his|her|hers|him|their|theirs|this|that|these|those|there|"
     r"the\s+group|the\s+organi[sz]ation|the\s+same)\b",
     re.I,
 )
@@ -95,6 +95,7 @@ class Part:
     negated: bool
     units: tuple[str, ...] = ()  # what a count is of: "how many *prisons*" -> ("prison",)
     presupposes: bool = False  # "why did X do Y" takes it as given that X did Y
+    compares_sources: bool = False  # "do the sources agree", "how do the reports describe"
 
     @property
     def wants_figure(self) -> bool:
@@ -112,6 +113,11 @@ class Question:
 
 _DURATION_Q = re.compile(r"\bhow\s+long\b(?!\s+ago)|\bfor\s+how\s+many\s+(?:years|months|weeks|days)\b", re.I)
 _YEAR_Q = re.compile(r"\b(?:what|which)\s+year\b|\bin\s+what\s+year\b", re.I)
+_SOURCES_Q = re.compile(
+    r"\b(?:the|both|all|each|different|these)\s+(?:sources|reports|articles|accounts|outlets)\b"
+    r"|\b(?:sources|reports)\s+(?:say|agree|differ|describe|disagree)\b|\bdo\s+they\s+agree\b",
+    re.I,
+)
 _WHY_Q = re.compile(r"^\s*(?:why|how\s+come)\b|\bwhat\s+(?:made|caused|led)\b", re.I)
 
 
@@ -139,17 +145,17 @@ def is_speculation(text: str) -> bool:
     return any(p.search(text) for p in _SPECULATION)
 
 
-_UNIT = re.compile(
-    r"\b(?:how\s+many|number\s+of)\s+(?:more\s+|of\s+the\s+|of\s+)?([^\W\d_]+)"
-    r"(?:\s+(?:or|and|and/or)\s+([^\W\d_]+))?",
-    re.I,
-)
+_UNIT = re.compile(r"\b(?:how\s+many|number\s+of)\s+((?:[^\W\d_]+['’]?s?\s*){1,3})", re.I)
 
 
 def _part(text: str) -> Part:
+    # What is counted: the words after "how many" ("additional men", "Wagner personnel",
+    # "fighters or personnel"), any of which a figure in the answer must count.
     found = _UNIT.search(text)
     units = tuple(
-        stem(w) for w in (found.groups() if found else ()) if w and w.lower() not in STOPWORDS
+        stem(w)
+        for w in (found.group(1).split() if found else ())
+        if w.lower() not in STOPWORDS | {"and/or"}
     )
     return Part(
         text=text,
@@ -159,6 +165,7 @@ def _part(text: str) -> Part:
         negated=bool(_NEGATION.search(text)),
         units=units,
         presupposes=bool(_WHY_Q.search(text)),
+        compares_sources=bool(_SOURCES_Q.search(text)),
     )
 
 
@@ -186,11 +193,15 @@ def analyse(text: str, history: list[tuple[str, str]] | None = None) -> Question
         context = [t for t in names if t.lower() not in own]
         if previous:
             search_text = f"{text} ({previous})"
-    parts = split_parts(text)
+    parts = [_part(p) for p in split_parts(text)]
+    if context:
+        # A part that names nothing itself is about what its pronouns point back to.
+        referents = tuple(dict.fromkeys(stem(t) for t in context))
+        parts = [replace(p, scope=referents) if not p.scope else p for p in parts]
     return Question(
         text=text,
         search_text=search_text,
-        parts=tuple(_part(p) for p in parts),
+        parts=tuple(parts),
         speculation=is_speculation(text),
         context_terms=tuple(dict.fromkeys(stem(t) for t in context)),
     )
