@@ -32,6 +32,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print exactly the /v1/ask response body")
     ask.add_argument("--source", action="append", dest="source_ids", help="only this source id")
     sub.add_parser("ingest", help="(re)build the index from the corpus, with progress")
+    add = sub.add_parser("add", help="validate a source file, add it to the corpus, re-index")
+    add.add_argument("file")
+    add.add_argument("--replace", action="store_true", help="replace a source with the same id")
+    remove = sub.add_parser("remove", help="remove a source by id (kept under data/removed/)")
+    remove.add_argument("source_id")
     ev = sub.add_parser("eval", help="run an evaluation suite and print its metrics")
     ev.add_argument("suite", nargs="?", default="wagner", help="wagner (default), squad2, or all")
     ev.add_argument("--split", default=None, help="dev, test or all (default: the suite's own)")
@@ -71,6 +76,8 @@ def main(argv: list[str] | None = None) -> None:
             _ask(settings, args.question, args.json, args.source_ids)
         elif args.command == "ingest":
             _ingest(settings)
+        elif args.command in ("add", "remove"):
+            _change(settings, args)
         elif args.command == "eval":
             from evals.runner import run_suite
 
@@ -142,12 +149,33 @@ def _first_error(exc: Exception) -> str:
     return str(exc)
 
 
-def _ingest(settings: object) -> None:
+def _change(settings: object, args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from app.config import Settings
+    from app.corpus_ops import add_source, remove_source
+
+    assert isinstance(settings, Settings)
+    if args.command == "add":
+        path = Path(args.file)
+        if not path.is_file():
+            _fail(f"{path}: no such file")
+        change = add_source(settings, path.name, path.read_bytes(), args.replace)
+    else:
+        try:
+            change = remove_source(settings, args.source_id)
+        except KeyError:
+            _fail(f"unknown source id {args.source_id!r}")
+    print(f"{change.action} {change.source_id}; re-indexing")
+    _ingest(settings, rebuild=False)
+
+
+def _ingest(settings: object, rebuild: bool = True) -> None:
     from app.config import Settings
     from app.engine import Engine
 
     assert isinstance(settings, Settings)
-    engine = Engine(settings, rebuild=True, progress=_progress)
+    engine = Engine(settings, rebuild=rebuild, progress=_progress)
     index = engine.index
     print(
         f"indexed {len(index.passages)} passages from {len(index.sources)} sources; "

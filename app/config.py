@@ -52,6 +52,10 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Origins allowed to call the API from a browser; empty keeps CORS closed.",
     )
+    admin_token: str | None = Field(
+        default=None,
+        description="Turns on the endpoints that change the corpus, and is then required by them.",
+    )
     read_token: str | None = Field(
         default=None,
         description="When set, every read endpoint requires 'Authorization: Bearer <token>'.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Iterable
@@ -64,8 +65,10 @@ class Engine:
         self.settings = settings
         self.metrics = metrics or Metrics()
         self.messages = load_messages(settings.prompts_dir)
-        self.embedder, model_fp = load_embedder(settings.embedding_model, settings.device)
-        self.index = open_index(settings, self.embedder, model_fp, rebuild=rebuild, progress=progress)
+        self.embedder, self.model_fp = load_embedder(settings.embedding_model, settings.device)
+        self.index = open_index(
+            settings, self.embedder, self.model_fp, rebuild=rebuild, progress=progress
+        )
         self.evidence = Evidence(self.index)
         self.model = JudgeModel.load()
         self.threshold = (
@@ -78,6 +81,18 @@ class Engine:
     @property
     def corpus_version(self) -> str:
         return self.index.corpus_version
+
+    def reindexed(self) -> Engine:
+        """A new engine over the corpus as it is now, sharing this one's model and templates.
+
+        The new index is built beside the serving one (a new collection, under a temporary name
+        until complete); this engine keeps answering, from its own index, until the caller
+        swaps. Old collections are left for the caller to drop once nothing reads them.
+        """
+        fresh = copy.copy(self)
+        fresh.index = open_index(self.settings, self.embedder, self.model_fp, drop_stale=False)
+        fresh.evidence = Evidence(fresh.index)
+        return fresh
 
     def warm_up(self) -> None:
         self.embedder.encode(["warm up"])

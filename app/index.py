@@ -61,6 +61,9 @@ class PassageIndex:
     store: Chroma
     corpus_version: str
     built: bool  # True when this process embedded the corpus, False when it reused an index
+    client: Any = None  # the Chroma client the store uses
+    collection: str = ""  # the collection this index reads
+    embedded: bool = True  # an embedded store (False: a Chroma server)
 
     def dense(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Nearest passages from Chroma, as (passage position, cosine similarity)."""
@@ -75,6 +78,10 @@ class PassageIndex:
         self._by_source: dict[str, list[Passage]] = {}
         for p in self.passages:
             self._by_source.setdefault(p.source_id, []).append(p)
+
+    def drop_others(self) -> None:
+        """Delete every collection but this index's own (after a switch)."""
+        drop_stale_collections(self.client, self.collection, embedded=self.embedded)
 
     def passages_of(self, source_id: str) -> list[Passage]:
         return self._by_source.get(source_id, [])
@@ -113,15 +120,30 @@ def _embed_into(
     collection.modify(name=name)
 
 
-def _drop_stale(client: Any, keep: str) -> None:
+def _builder_alive(name: str) -> bool:
+    """A temporary collection's builder, by the pid in its name, is still running here."""
+    try:
+        os.kill(int(name.rsplit("_", 1)[1]), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def drop_stale_collections(client: Any, keep: str, embedded: bool = True) -> None:
+    """Delete every other version's collection, and half-built ones whose builder died (an
+    ingest killed mid-way). A live builder's temporary collection is left alone."""
     for collection in client.list_collections():
         name = getattr(collection, "name", collection)
-        # Another process may be building right now; leave its temporary collection alone.
-        if name.startswith(PREFIX) and name != keep and "_building_" not in name:
-            try:
-                client.delete_collection(name)
-            except Exception:  # already gone: another worker cleaned up first
-                log.debug("collection %s vanished during clean-up", name)
+        if not name.startswith(PREFIX) or name == keep:
+            continue
+        if "_building_" in name and (not embedded or _builder_alive(name)):
+            continue
+        try:
+            client.delete_collection(name)
+        except Exception:  # already gone: another worker cleaned up first
+            log.debug("collection %s vanished during clean-up", name)
 
 
 def open_index(
@@ -131,6 +153,7 @@ def open_index(
     *,
     rebuild: bool = False,
     progress: Progress | None = None,
+    drop_stale: bool = True,
 ) -> PassageIndex:
     """Load and validate the corpus, then reuse the matching index or build it."""
     sources = load_corpus(settings.corpus_dir)
@@ -153,7 +176,8 @@ def open_index(
             time.perf_counter() - started,
         )
         collection = client.get_collection(name)
-    _drop_stale(client, name)
+    if drop_stale:
+        drop_stale_collections(client, name, embedded=not settings.chroma_host)
     stored = collection.get(include=["embeddings"])
     row = {pid: i for i, pid in enumerate(stored["ids"])}
     vectors = np.asarray(stored["embeddings"], dtype=np.float32)[[row[p.id] for p in passages]]
@@ -168,6 +192,9 @@ def open_index(
         store=store,
         corpus_version=version,
         built=built,
+        client=client,
+        collection=name,
+        embedded=not settings.chroma_host,
     )
 
 

@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from app.api.routes import (
+    admin,
     ask,
     conversations,
     health,
@@ -42,7 +43,8 @@ access = logging.getLogger("verbatim.access")
 
 
 def _protected(path: str) -> bool:
-    return path.startswith("/v1/") or path == "/metrics"
+    # The admin endpoints have their own token (VERBATIM_ADMIN_TOKEN).
+    return (path.startswith("/v1/") and not path.startswith("/v1/admin/")) or path == "/metrics"
 
 
 def _bearer_ok(request: Request, token: str) -> bool:
@@ -205,6 +207,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(admin.router)
     app.include_router(ask.router)
     app.include_router(sources.router)
     app.include_router(stream.router)
