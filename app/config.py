@@ -61,7 +61,8 @@ class Settings(BaseSettings):
         description="When set, every read endpoint requires 'Authorization: Bearer <token>'.",
     )
     log_questions: bool = Field(
-        default=False, description="Write question text to the logs (off: questions can be sensitive)."
+        default=False,
+        description="Write question text to the logs (off: questions can be sensitive).",
     )
 
 

@@ -46,12 +46,16 @@ def _atomic_write(path: Path, data: bytes) -> None:
 def add_source(settings: Settings, filename: str, content: bytes, replace: bool = False) -> Change:
     """Validate `content` as a source named `filename` and put it in the corpus."""
     if not _FILENAME.match(filename) or Path(filename).suffix.lower() not in SOURCE_SUFFIXES:
-        raise CorpusError(f"{filename!r}: a source file name is letters, digits, '.', '_', '-', "
-                          "ending in .md or .txt")
+        raise CorpusError(
+            f"{filename!r}: a source file name is letters, digits, '.', '_', '-', "
+            "ending in .md or .txt"
+        )
     if filename.lower() == "readme.md":
         raise CorpusError("README.md describes the corpus and is not a source")
     if len(content) > MAX_SOURCE_BYTES:
-        raise CorpusError(f"{filename}: {len(content)} bytes is over the {MAX_SOURCE_BYTES}-byte limit")
+        raise CorpusError(
+            f"{filename}: {len(content)} bytes is over the {MAX_SOURCE_BYTES}-byte limit"
+        )
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -61,8 +65,10 @@ def add_source(settings: Settings, filename: str, content: bytes, replace: bool 
     clash = next((s for s in current if s.id == new.id), None)
     target = settings.corpus_dir / filename
     if clash is not None and not replace:
-        raise CorpusError(f"{filename}: id {new.id!r} is already in the corpus ({clash.path}); "
-                          "pass replace to replace it")
+        raise CorpusError(
+            f"{filename}: id {new.id!r} is already in the corpus ({clash.path}); "
+            "pass replace to replace it"
+        )
     if target.exists() and (clash is None or clash.path != filename):
         raise CorpusError(f"{filename}: a different source already has this file name")
     _atomic_write(target, content)
@@ -77,7 +83,9 @@ def remove_source(settings: Settings, source_id: str) -> Change:
     if source is None:
         raise KeyError(source_id)
     if len(current) == 1:
-        raise CorpusError(f"{source_id}: the last source cannot be removed (the corpus would be empty)")
+        raise CorpusError(
+            f"{source_id}: the last source cannot be removed (the corpus would be empty)"
+        )
     path = settings.corpus_dir / source.path
     _retire(settings, path)
     return Change("removed", source_id, path)

@@ -68,7 +68,7 @@ def fingerprint(model_dir: Path) -> str:
 def load_embedder(name: str, device: str = "cpu") -> tuple[Embedder, str]:
     quiet_third_parties()
     model_dir = resolve_model_path(name)
-    embedder = Embedder(
+    embedder = Embedder(  # type: ignore[call-arg]  # pydantic fields, set by keyword
         model_name=str(model_dir),
         model_kwargs={"device": device, "local_files_only": True},
         encode_kwargs={"normalize_embeddings": True, "batch_size": 64},

@@ -12,8 +12,8 @@ from app.compose import Quote, compose_answer, compose_decline, quote_for
 from app.config import Settings
 from app.embeddings import load_embedder
 from app.index import Progress, open_index
-from app.observability import Metrics
 from app.judge import Evidence, Judged, JudgeModel, judge_part, premise_denied
+from app.observability import Metrics
 from app.prompts import load_messages
 from app.question import Question, analyse
 from app.retrieve import Candidate, hybrid_search
@@ -124,7 +124,9 @@ class Engine:
         trace.retrieved = [c.position for c in whole]
         trace.dense_top = next(((c.position, c.cosine) for c in whole if c.dense_rank == 0), None)
         verdicts = [
-            judge_part(part, cands[: self.settings.evidence_k], self.evidence, self.model, q.context_terms)
+            judge_part(
+                part, cands[: self.settings.evidence_k], self.evidence, self.model, q.context_terms
+            )
             for part, cands in zip(q.parts, per_part, strict=True)
         ]
         t4 = clock()
@@ -161,9 +163,7 @@ class Engine:
         k_dense, k_lex = self.settings.dense_k, self.settings.lexical_k
         whole = hybrid_search(self.index, vectors[0], texts[0], k_dense, k_lex, allowed)
         per_part = [
-            whole
-            if len(q.parts) == 1
-            else hybrid_search(self.index, v, t, k_dense, k_lex, allowed)
+            whole if len(q.parts) == 1 else hybrid_search(self.index, v, t, k_dense, k_lex, allowed)
             for v, t in zip(vectors[1:], texts[1:], strict=True)
         ]
         return whole, per_part, embedded
@@ -214,9 +214,7 @@ class Engine:
             trace.score, trace.best_eligible = top.probability, top.candidate.position
         if not any(accepted):
             reason: DeclineReason = (
-                "figure_not_in_corpus"
-                if any(p.wants_figure for p in q.parts)
-                else "no_evidence"
+                "figure_not_in_corpus" if any(p.wants_figure for p in q.parts) else "no_evidence"
             )
             best = [j for judged in verdicts for j in judged[:1]]
             near = [quote_for(self.index, j.candidate.position, True) for j in best]
@@ -262,8 +260,10 @@ class Engine:
         best = picked[0].rank_probability
         extra = []
         for j in judged:
-            if j.eligible and j.passage.source_id not in shown and (
-                j.rank_probability >= best * COMPARE_RATIO
+            if (
+                j.eligible
+                and j.passage.source_id not in shown
+                and (j.rank_probability >= best * COMPARE_RATIO)
             ):
                 shown.add(j.passage.source_id)
                 extra.append(j)

@@ -111,9 +111,7 @@ def _embed_into(
             ids=[p.id for p in batch],
             embeddings=vectors,
             documents=[p.text for p in batch],
-            metadatas=[
-                {"source_id": p.source_id, "start": p.start, "end": p.end} for p in batch
-            ],
+            metadatas=[{"source_id": p.source_id, "start": p.start, "end": p.end} for p in batch],
         )
         if progress:
             progress(min(start + BATCH, total), total)
@@ -176,6 +174,7 @@ def open_index(
             time.perf_counter() - started,
         )
         collection = client.get_collection(name)
+    assert collection is not None
     if drop_stale:
         drop_stale_collections(client, name, embedded=not settings.chroma_host)
     stored = collection.get(include=["embeddings"])

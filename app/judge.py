@@ -26,9 +26,9 @@ from app.passages import Passage
 from app.question import Part
 from app.retrieve import Candidate
 from app.text import (
-    NUMBER_WORDS,
     DURATION,
     MONEY,
+    NUMBER_WORDS,
     PERCENT,
     QUESTION_WORDS,
     STOPWORDS,
@@ -119,7 +119,11 @@ class JudgeModel:
         data = json.loads(path.read_text(encoding="utf-8"))
         if tuple(data["features"]) != FEATURES or tuple(data["gate_features"]) != GATE_FEATURES:
             raise ValueError(f"{path}: trained on other features; rerun evals/train_judge.py")
-        return cls(Linear.from_json(data["ranker"]), Linear.from_json(data["gate"]), float(data["threshold"]))
+        return cls(
+            Linear.from_json(data["ranker"]),
+            Linear.from_json(data["gate"]),
+            float(data["threshold"]),
+        )
 
 
 def gate_rows(x: np.ndarray, rank_probs: np.ndarray, eligible: list[bool]) -> np.ndarray:
@@ -129,7 +133,9 @@ def gate_rows(x: np.ndarray, rank_probs: np.ndarray, eligible: list[bool]) -> np
     for i in range(len(rank_probs)):
         others = rank_probs[ok & (np.arange(len(rank_probs)) != i)]
         margins[i] = rank_probs[i] - (others.max() if len(others) else 0.0)
-    return np.column_stack([x, rank_probs, margins]) if len(x) else np.zeros((0, len(GATE_FEATURES)))
+    return (
+        np.column_stack([x, rank_probs, margins]) if len(x) else np.zeros((0, len(GATE_FEATURES)))
+    )
 
 
 def _covered(term: str, vocabulary: frozenset[str]) -> bool:
@@ -138,9 +144,7 @@ def _covered(term: str, vocabulary: frozenset[str]) -> bool:
     if len(term) < 4:
         return False
     # 'russia' covers 'russian', 'ukrain' covers 'ukraine': a shared stem of four letters or more.
-    return any(
-        len(v) >= 4 and (v.startswith(term) or term.startswith(v)) for v in vocabulary
-    )
+    return any(len(v) >= 4 and (v.startswith(term) or term.startswith(v)) for v in vocabulary)
 
 
 class Evidence:
@@ -227,7 +231,9 @@ def type_match(part: Part, passage: Passage, names: frozenset[str]) -> bool:
     return True
 
 
-def _weighted_share(terms: tuple[str, ...], vocabulary: frozenset[str], idf: dict[str, float]) -> float:
+def _weighted_share(
+    terms: tuple[str, ...], vocabulary: frozenset[str], idf: dict[str, float]
+) -> float:
     if not terms:
         return 1.0
     total = sum(idf.get(t, 1.0) for t in terms)
@@ -275,8 +281,8 @@ def featurise(
         sent_bigrams = set(zip(sent_content, sent_content[1:], strict=False))
         # A count of something else is not the count asked for ("how many prisons" is not
         # answered by a number of fighters).
-        unit_ok = part.answer_type != "count" or not part.units or counts_unit(
-            passage.text, part.units
+        unit_ok = (
+            part.answer_type != "count" or not part.units or counts_unit(passage.text, part.units)
         )
         rows.append(
             [

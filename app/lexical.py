@@ -26,10 +26,10 @@ class BM25Index:
         self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for term, (docs, tfs) in postings.items():
             d = np.array(docs, dtype=np.int64)
-            tf = np.array(tfs, dtype=np.float32)
+            tf_arr = np.array(tfs, dtype=np.float32)
             self.idf[term] = math.log(1 + (self.size - len(docs) + 0.5) / (len(docs) + 0.5))
             # The per-posting BM25 weight is fixed at build time; a query only sums.
-            self._postings[term] = (d, self.idf[term] * tf * (k1 + 1) / (tf + norm[d]))
+            self._postings[term] = (d, self.idf[term] * tf_arr * (k1 + 1) / (tf_arr + norm[d]))
 
     def term_idf(self, term: str) -> float:
         """Rarity of a (stemmed) term; unseen terms are as rare as a term can be."""

@@ -18,9 +18,7 @@ _OPENERS = "“‘\"'(["
 _CLOSERS = "”’\"')]"
 # Words after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr st jr sr prof gen lt col sgt capt maj cmdr adm gov sen rep rev fr "
-    "inc ltd co corp no vs etc approx dept est fig jan feb mar apr jun jul aug sep sept "
-    "oct nov dec mt ft e.g i.e cf al".split()
+    ["mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "gen", "lt", "col", "sgt", "capt", "maj", "cmdr", "adm", "gov", "sen", "rep", "rev", "fr", "inc", "ltd", "co", "corp", "no", "vs", "etc", "approx", "dept", "est", "fig", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft", "e.g", "i.e", "cf", "al"]
 )
 _INITIALISM = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]?$")
 
@@ -88,9 +86,11 @@ def _ends_sentence(text: str, dot: int, para_start: int) -> bool:
     if text[dot] != ".":
         return True
     word_start = dot
-    while word_start > para_start and not text[word_start - 1].isspace() and text[
-        word_start - 1
-    ] not in _OPENERS:
+    while (
+        word_start > para_start
+        and not text[word_start - 1].isspace()
+        and text[word_start - 1] not in _OPENERS
+    ):
         word_start -= 1
     word = text[word_start:dot]
     if word.lower() in _ABBREVIATIONS or _INITIALISM.match(word + "."):

@@ -61,7 +61,9 @@ def load_messages(prompts_dir: Path) -> Messages:
         template = Template(text)
         found = set(template.get_identifiers())
         if found != needed:
-            raise PromptError(f"{path}: template {key!r} uses {sorted(found)}, needs {sorted(needed)}")
+            raise PromptError(
+                f"{path}: template {key!r} uses {sorted(found)}, needs {sorted(needed)}"
+            )
         if re.search(r"\d", text):
             raise PromptError(f"{path}: template {key!r} contains a digit")
         templates[key] = template

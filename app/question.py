@@ -111,7 +111,9 @@ class Question:
     context_terms: tuple[str, ...] = field(default=())  # names carried over from the history
 
 
-_DURATION_Q = re.compile(r"\bhow\s+long\b(?!\s+ago)|\bfor\s+how\s+many\s+(?:years|months|weeks|days)\b", re.I)
+_DURATION_Q = re.compile(
+    r"\bhow\s+long\b(?!\s+ago)|\bfor\s+how\s+many\s+(?:years|months|weeks|days)\b", re.I
+)
 _YEAR_Q = re.compile(r"\b(?:what|which)\s+year\b|\bin\s+what\s+year\b", re.I)
 _SOURCES_Q = re.compile(
     r"\b(?:the|both|all|each|different|these)\s+(?:sources|reports|articles|accounts|outlets)\b"

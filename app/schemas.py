@@ -6,7 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-DeclineReason = Literal["out_of_scope", "speculation_requested", "figure_not_in_corpus", "no_evidence"]
+DeclineReason = Literal[
+    "out_of_scope", "speculation_requested", "figure_not_in_corpus", "no_evidence"
+]
 # Contract order of precedence: the first that applies is the reason given.
 DECLINE_REASONS: tuple[DeclineReason, ...] = (
     "out_of_scope",

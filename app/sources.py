@@ -96,7 +96,9 @@ def parse_source(raw: str, name: str, default_id: str) -> Source:
         try:
             dt.date.fromisoformat(published[:10])
         except ValueError:
-            raise CorpusError(f"{name}: 'published' must be an ISO date, got {published!r}") from None
+            raise CorpusError(
+                f"{name}: 'published' must be an ISO date, got {published!r}"
+            ) from None
     title = _optional_str(meta, "title", name) or body.strip().splitlines()[0].strip()
     return Source(
         id=source_id,

@@ -42,7 +42,10 @@ def verify(response: AskResponse, sources: dict[str, Source]) -> list[Problem]:
             continue
         if not c.quote.strip():
             problems.append(Problem(c.n, f"[{c.n}] has an empty quote"))
-        elif not (0 <= c.start < c.end <= len(source.text)) or source.text[c.start : c.end] != c.quote:
+        elif (
+            not (0 <= c.start < c.end <= len(source.text))
+            or source.text[c.start : c.end] != c.quote
+        ):
             problems.append(Problem(c.n, f"[{c.n}] offsets do not reproduce the quote"))
         if f"“{c.quote}” [{c.n}]" not in answer:
             problems.append(Problem(c.n, f"[{c.n}] quote is not in the answer as “quote” [n]"))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from app.config import ROOT
 
@@ -54,7 +53,9 @@ def svg(result: dict[str, object], baseline: list[dict[str, float]] | None = Non
     for i, (name, colour) in enumerate(COLOURS.items()):
         if name == "baseline" and not baseline:
             continue
-        parts.append(f'<text x="{W - PAD - 150}" y="{PAD + 16 * i}" fill="{colour}">— {name}</text>')
+        parts.append(
+            f'<text x="{W - PAD - 150}" y="{PAD + 16 * i}" fill="{colour}">— {name}</text>'
+        )
     parts.append("</svg>")
     return "\n".join(parts)
 

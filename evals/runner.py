@@ -13,15 +13,17 @@ from app.config import ROOT, Settings
 from app.engine import Engine
 from evals import squad2, wagner
 from evals.metrics import Record, percentile
-from evals.plot import svg
-
-from evals.plot import RESULTS
+from evals.plot import RESULTS, svg
 
 
 def _commit() -> str:
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=5
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
         )
         return out.stdout.strip() or "unknown"
     except OSError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 from app.config import ROOT, Settings
@@ -41,7 +42,7 @@ class SquadQuestion:
         return bool(FIGURE_Q.search(self.question))
 
 
-def _articles(split: str) -> list[tuple[int, dict[str, object]]]:
+def _articles(split: str) -> list[tuple[int, dict[str, Any]]]:
     data = json.loads(DATA.read_text(encoding="utf-8"))["data"]
     if split == "dev":
         return list(enumerate(data))[:ARTICLES_PER_SPLIT]
@@ -57,9 +58,11 @@ def build_corpus(split: str) -> tuple[Path, list[SquadQuestion]]:
     files: dict[str, str] = {}
     for a, article in _articles(split):
         title = str(article["title"]).replace("_", " ")
-        for p, para in enumerate(article["paragraphs"]):  # type: ignore[attr-defined]
+        for p, para in enumerate(article["paragraphs"]):
             sid = f"a{a:02d}-p{p:03d}"
-            files[f"{sid}.md"] = f"---\nid: {sid}\ntitle: {json.dumps(title)}\n---\n{para['context']}"
+            files[f"{sid}.md"] = (
+                f"---\nid: {sid}\ntitle: {json.dumps(title)}\n---\n{para['context']}"
+            )
             for qa in para["qas"]:
                 questions.append(
                     SquadQuestion(
@@ -114,7 +117,9 @@ def run(engine: Engine, questions: list[SquadQuestion]) -> tuple[list[Record], l
                     "score": round(trace.score, 5),
                     "hit1": bool(trace.retrieved)
                     and index.passages[trace.retrieved[0]].source_id == q.source_id,
-                    "hit5": any(index.passages[p].source_id == q.source_id for p in trace.retrieved[:5]),
+                    "hit5": any(
+                        index.passages[p].source_id == q.source_id for p in trace.retrieved[:5]
+                    ),
                     # Would the quote chosen at any threshold ground the answer? (for the curve)
                     "top_grounds": top is not None
                     and any(a in index.passages[top].text for a in q.answers),

@@ -31,8 +31,15 @@ def test_add_and_remove_switch_atomically(tmp_path: Path) -> None:
     auth = {"authorization": "Bearer adm1n"}
     with TestClient(create_app(settings, serving)) as c:
         before = c.get("/v1/admin/status", headers=auth).json()["corpus_version"]
-        assert c.post("/v1/admin/sources", json={"filename": "n.md", "content": NEW}).status_code == 401
-        bad = c.post("/v1/admin/sources", json={"filename": "n.md", "content": "---\nid: [\n---\nx"}, headers=auth)
+        assert (
+            c.post("/v1/admin/sources", json={"filename": "n.md", "content": NEW}).status_code
+            == 401
+        )
+        bad = c.post(
+            "/v1/admin/sources",
+            json={"filename": "n.md", "content": "---\nid: [\n---\nx"},
+            headers=auth,
+        )
         assert bad.status_code == 422 and "n.md" in bad.json()["detail"]
         answers: list[str] = []
         stop = threading.Event()
@@ -57,13 +64,18 @@ def test_add_and_remove_switch_atomically(tmp_path: Path) -> None:
         assert status["corpus_version"] != before and status["last_error"] is None
         assert answers and all(a.startswith("200:") for a in answers)
         assert {a.split(":")[1] for a in answers} <= {before, status["corpus_version"]}
-        ask = c.post("/v1/ask", json={"question": "How many crates of flour did the depot hold?"}).json()
+        ask = c.post(
+            "/v1/ask", json={"question": "How many crates of flour did the depot hold?"}
+        ).json()
         assert ask["status"] == "answered" and ask["citations"][0]["source_id"] == "ledger"
         assert ask["corpus_version"] == status["corpus_version"]
         gone = c.delete("/v1/admin/sources/ledger", headers=auth)
         assert gone.status_code == 202
         assert c.delete("/v1/admin/sources/nope", headers=auth).status_code == 404
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and c.get("/v1/admin/status", headers=auth).json()["reindexing"]:
+        while (
+            time.monotonic() < deadline
+            and c.get("/v1/admin/status", headers=auth).json()["reindexing"]
+        ):
             time.sleep(0.2)
         assert c.get("/v1/sources/ledger").status_code == 404

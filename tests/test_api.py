@@ -22,13 +22,26 @@ def test_healthz_starting_before_the_index(settings: Settings) -> None:
 
 
 def test_ask_returns_the_contract_shape(client: TestClient) -> None:
-    r = client.post("/v1/ask", json={"question": "How much money does the Wagner Group spend each month?"})
+    r = client.post(
+        "/v1/ask", json={"question": "How much money does the Wagner Group spend each month?"}
+    )
     assert r.status_code == 200
     body = r.json()
     assert set(body) >= {"status", "answer", "citations", "decline_reason", "corpus_version"}
     assert body["status"] == "answered"
     c = body["citations"][0]
-    assert set(c) >= {"n", "source_id", "title", "outlet", "published", "url", "quote", "start", "end", "related_only"}
+    assert set(c) >= {
+        "n",
+        "source_id",
+        "title",
+        "outlet",
+        "published",
+        "url",
+        "quote",
+        "start",
+        "end",
+        "related_only",
+    }
     text = client.get(f"/v1/sources/{c['source_id']}").json()["text"]
     assert text[c["start"] : c["end"]] == c["quote"]
     assert f"“{c['quote']}” [{c['n']}]" in body["answer"]
@@ -73,14 +86,26 @@ def test_bad_input_gets_a_clear_4xx(client: TestClient) -> None:
     _bad(client, 422, json={"question": 42})
     _bad(client, 422, json={"question": "ok", "extra": 1})
     _bad(client, 422, json={"question": "ok", "filters": {"tags": ["a"]}})
-    assert "unknown source_ids" in _bad(client, 422, json={"question": "ok", "filters": {"source_ids": ["nope"]}})
+    assert "unknown source_ids" in _bad(
+        client, 422, json={"question": "ok", "filters": {"source_ids": ["nope"]}}
+    )
     _bad(client, 422, json={"question": "ok", "history": [{"role": "system", "content": "x"}]})
     _bad(client, 422, json={"question": "ok", "history": [{"role": "user", "content": "x"}] * 21})
     _bad(client, 422, json={"question": "ok", "history": [{"role": "user", "content": "x" * 4001}]})
     assert "control character" in _bad(client, 422, json={"question": "bell\u0007"})
     _bad(client, 422, content=b"{not json", headers={"content-type": "application/json"})
-    _bad(client, 400, content=b'{"question": "\xff\xfe"}', headers={"content-type": "application/json"})
-    _bad(client, 413, content=b'{"question": "' + b"a" * (1024 * 1024 + 10) + b'"}', headers={"content-type": "application/json"})
+    _bad(
+        client,
+        400,
+        content=b'{"question": "\xff\xfe"}',
+        headers={"content-type": "application/json"},
+    )
+    _bad(
+        client,
+        413,
+        content=b'{"question": "' + b"a" * (1024 * 1024 + 10) + b'"}',
+        headers={"content-type": "application/json"},
+    )
 
 
 def test_question_is_trimmed_and_newlines_are_fine(client: TestClient) -> None:

@@ -30,12 +30,16 @@ def _env(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
-def _run(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: list[str], env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(VERBATIM + args, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def test_ask_json_prints_exactly_the_response_body(settings: Settings) -> None:
-    r = _run(["ask", "--json", "How much money does the Wagner Group spend each month?"], _env(settings))
+    r = _run(
+        ["ask", "--json", "How much money does the Wagner Group spend each month?"], _env(settings)
+    )
     assert r.returncode == 0, r.stderr
     body = json.loads(r.stdout)
     assert body["status"] == "answered"
@@ -113,9 +117,18 @@ def test_serve_answers_over_real_http(settings: Settings) -> None:
                 pass
             time.sleep(0.5)
         assert status == 200
-        r = httpx.post(f"{base}/v1/ask", json={"question": "How many Wagner personnel are in Ukraine?"}, timeout=30)
+        r = httpx.post(
+            f"{base}/v1/ask",
+            json={"question": "How many Wagner personnel are in Ukraine?"},
+            timeout=30,
+        )
         assert r.status_code == 200 and r.json()["status"] == "answered"
-        bad = httpx.post(f"{base}/v1/ask", content=b"{oops", headers={"content-type": "application/json"}, timeout=30)
+        bad = httpx.post(
+            f"{base}/v1/ask",
+            content=b"{oops",
+            headers={"content-type": "application/json"},
+            timeout=30,
+        )
         assert bad.status_code == 422
     finally:
         proc.terminate()

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from app.config import Settings
-from app.embeddings import Embedder, load_embedder, resolve_model_path
+from app.embeddings import Embedder, resolve_model_path
 from app.index import chroma_client, open_index
 from tests.conftest import CORPUS, write_source
 

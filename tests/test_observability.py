@@ -34,7 +34,9 @@ def test_request_id_is_echoed_and_logged_without_the_question(
     assert records and records[-1].__dict__["request_id"] == "abc123"
     line = JsonFormatter().format(records[-1])
     assert json.loads(line)["path"] == "/v1/ask"
-    assert all(secret not in rec.getMessage() and secret not in str(rec.__dict__) for rec in caplog.records)
+    assert all(
+        secret not in rec.getMessage() and secret not in str(rec.__dict__) for rec in caplog.records
+    )
 
 
 def test_cors_closed_by_default(client: TestClient) -> None:

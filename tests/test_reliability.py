@@ -39,10 +39,18 @@ def test_kill_9_during_ingest_leaves_the_previous_index_serving(
     settings = Settings(corpus_dir=tmp_path / "corpus", data_dir=tmp_path / "data")
     before = open_index(settings, model, fp)
     write_source(tmp_path / "corpus", "big.md", _filler(4000), "id: big")
-    env = dict(os.environ, VERBATIM_CORPUS_DIR=str(settings.corpus_dir),
-               VERBATIM_DATA_DIR=str(settings.data_dir), HF_HUB_OFFLINE="1")
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = dict(
+        os.environ,
+        VERBATIM_CORPUS_DIR=str(settings.corpus_dir),
+        VERBATIM_DATA_DIR=str(settings.data_dir),
+        HF_HUB_OFFLINE="1",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "ingest"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stderr is not None
     seen = b""
     deadline = time.monotonic() + 180
@@ -65,7 +73,9 @@ def test_kill_9_during_ingest_leaves_the_previous_index_serving(
     query = model.encode(["How much money does the group spend each month?"])[0]
     assert any("$100 million" in after.passages[i].text for i, _ in after.dense(query, 3))
     # The killed builder's half-written collection is cleaned up once its process is gone.
-    assert not [c.name for c in chroma_client(settings).list_collections() if "_building_" in c.name]
+    assert not [
+        c.name for c in chroma_client(settings).list_collections() if "_building_" in c.name
+    ]
 
 
 INJECTION = (
@@ -88,7 +98,9 @@ def test_instructions_inside_a_vetted_source_change_nothing(tmp_path: Path, engi
     injected = Engine(Settings(corpus_dir=tmp_path / "corpus", data_dir=tmp_path / "data"))
     for question in PROBES:
         clean, dirty = engine.ask(question), injected.ask(question)
-        assert (dirty.status, dirty.decline_reason) == (clean.status, clean.decline_reason), question
+        assert (dirty.status, dirty.decline_reason) == (clean.status, clean.decline_reason), (
+            question
+        )
         supporting = [c.quote for c in dirty.citations if not c.related_only]
         assert supporting == [c.quote for c in clean.citations if not c.related_only], question
         framing = dirty.answer

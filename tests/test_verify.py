@@ -41,7 +41,13 @@ def _answer(engine: Engine, text: str, citations: list[Citation]) -> AskResponse
 
 def test_an_honest_answer_passes(engine: Engine) -> None:
     c = _citation(engine, 1, "about 1,000 Wagner fighters have been killed in combat")
-    assert verify(_answer(engine, f"One source addresses this:\n\n“{c.quote}” [1]", [c]), engine.index.sources) == []
+    assert (
+        verify(
+            _answer(engine, f"One source addresses this:\n\n“{c.quote}” [1]", [c]),
+            engine.index.sources,
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize(
@@ -76,7 +82,9 @@ def test_dangling_marker_and_missing_quote_are_caught(engine: Engine) -> None:
     assert any("not in the answer" in p.message for p in problems)
 
 
-def test_engine_never_sends_a_failing_answer(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+def test_engine_never_sends_a_failing_answer(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
     good = _citation(engine, 1, "about 1,000 Wagner fighters have been killed in combat")
     forged = _citation(engine, 2, "The group spends $100 million a month")
     forged = forged.model_copy(update={"quote": "The group spends $900 million a month"})

@@ -7,8 +7,8 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -36,7 +36,6 @@ from app.config import Settings, get_settings
 from app.engine import Engine
 from app.observability import request_id
 from app.schemas import ErrorBody
-
 
 log = logging.getLogger(__name__)
 access = logging.getLogger("verbatim.access")
@@ -141,7 +140,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         started = time.perf_counter()
         route = request.url.path
         try:
-            if settings.read_token and _protected(route) and not _bearer_ok(request, settings.read_token):
+            if (
+                settings.read_token
+                and _protected(route)
+                and not _bearer_ok(request, settings.read_token)
+            ):
                 response: Response = JSONResponse(
                     {"detail": "this endpoint needs 'Authorization: Bearer <read token>'"},
                     status_code=401,

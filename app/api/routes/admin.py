@@ -38,7 +38,9 @@ class NewSource(BaseModel):
 
     filename: str = Field(min_length=4, max_length=124, description="e.g. my_source.md")
     content: str = Field(
-        min_length=1, max_length=MAX_SOURCE_BYTES, description="The whole file: front matter and body."
+        min_length=1,
+        max_length=MAX_SOURCE_BYTES,
+        description="The whole file: front matter and body.",
     )
     replace: bool = Field(default=False, description="Replace a source with the same id.")
 
@@ -89,7 +91,9 @@ def _accepted(holder: EngineHolder, action: str, source_id: str) -> ChangeAccept
 @router.post("/sources", status_code=202, response_model=ChangeAccepted)
 def add(body: NewSource, holder: AdminDep) -> ChangeAccepted:
     try:
-        change = add_source(holder.settings, body.filename, body.content.encode("utf-8"), body.replace)
+        change = add_source(
+            holder.settings, body.filename, body.content.encode("utf-8"), body.replace
+        )
     except CorpusError as exc:
         raise HTTPException(422, detail=str(exc)) from None
     return _accepted(holder, change.action, change.source_id)

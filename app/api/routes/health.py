@@ -12,5 +12,9 @@ router = APIRouter(tags=["health"])
 def healthz(holder: HolderDep) -> JSONResponse:
     if holder.engine is not None:
         return JSONResponse({"status": "ok", "corpus_version": holder.engine.corpus_version})
-    body = {"status": "starting"} if holder.error is None else {"status": "error", "detail": holder.error}
+    body = (
+        {"status": "starting"}
+        if holder.error is None
+        else {"status": "error", "detail": holder.error}
+    )
     return JSONResponse(body, status_code=503)
