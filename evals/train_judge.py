@@ -58,60 +58,61 @@ class Group:
     weight: float = 1.0
 
 
+def _group(
+    engine: Engine,
+    question: str,
+    history: list[tuple[str, str]],
+    gold: tuple[str, ...],
+    article: int,
+    weight: float,
+) -> Group:
+    """One question's candidates as the engine sees them; a candidate is positive when it holds
+    one of the gold strings (none for an unanswerable question)."""
+    analysed = analyse(question, history)
+    _, per_part, _ = engine.retrieve(analysed)
+    xs, ys, oks = [], [], []
+    for part, cands in zip(analysed.parts, per_part, strict=True):
+        cands = cands[: engine.settings.evidence_k]
+        x, eligible = featurise(part, cands, engine.evidence, analysed.context_terms)
+        for row, cand, ok in zip(x, cands, eligible, strict=True):
+            text = engine.index.passages[cand.position].text
+            xs.append(row)
+            ys.append(any(g in text for g in gold))
+            oks.append(ok)
+    return Group(
+        x=np.asarray(xs).reshape(len(xs), len(FEATURES)),
+        y=np.asarray(ys, dtype=bool),
+        eligible=oks,
+        article=article,
+        answerable=bool(gold),
+        weight=weight,
+    )
+
+
 def collect(engine: Engine, questions: list[squad2.SquadQuestion]) -> list[Group]:
-    groups = []
-    for q in questions:
-        analysed = analyse(q.question)
-        _, per_part, _ = engine.retrieve(analysed)
-        xs, ys, oks = [], [], []
-        for part, cands in zip(analysed.parts, per_part, strict=True):
-            cands = cands[: engine.settings.evidence_k]
-            x, eligible = featurise(part, cands, engine.evidence, analysed.context_terms)
-            for row, cand, ok in zip(x, cands, eligible, strict=True):
-                text = engine.index.passages[cand.position].text
-                xs.append(row)
-                ys.append((not q.impossible) and any(a in text for a in q.answers))
-                oks.append(ok)
-        groups.append(
-            Group(
-                x=np.asarray(xs).reshape(len(xs), len(FEATURES)),
-                y=np.asarray(ys, dtype=bool),
-                eligible=oks,
-                article=int(q.source_id[1:3]),
-                answerable=not q.impossible,
-            )
+    return [
+        _group(
+            engine, q.question, [], () if q.impossible else q.answers, int(q.source_id[1:3]), 1.0
         )
-    return groups
+        for q in questions
+    ]
 
 
 def collect_wagner(engine: Engine) -> list[Group]:
     """The Wagner development questions that reach the judge (not off-topic, not speculation)."""
-    groups = []
-    for case in wagner.load_cases():
-        if case.split != "dev" or case.decline_reason in ("out_of_scope", "speculation_requested"):
-            continue
-        analysed = analyse(case.question, [(m.role, m.content) for m in case.history])
-        _, per_part, _ = engine.retrieve(analysed)
-        xs, ys, oks = [], [], []
-        for part, cands in zip(analysed.parts, per_part, strict=True):
-            cands = cands[: engine.settings.evidence_k]
-            x, eligible = featurise(part, cands, engine.evidence, analysed.context_terms)
-            for row, cand, ok in zip(x, cands, eligible, strict=True):
-                text = engine.index.passages[cand.position].text
-                xs.append(row)
-                ys.append(case.expect == "answered" and any(ev in text for ev in case.evidence))
-                oks.append(ok)
-        groups.append(
-            Group(
-                x=np.asarray(xs).reshape(len(xs), len(FEATURES)),
-                y=np.asarray(ys, dtype=bool),
-                eligible=oks,
-                article=WAGNER_GROUP,
-                answerable=case.expect == "answered",
-                weight=WAGNER_WEIGHT,
-            )
+    return [
+        _group(
+            engine,
+            case.question,
+            [(m.role, m.content) for m in case.history],
+            tuple(case.evidence) if case.expect == "answered" else (),
+            WAGNER_GROUP,
+            WAGNER_WEIGHT,
         )
-    return groups
+        for case in wagner.load_cases()
+        if case.split == "dev"
+        and case.decline_reason not in ("out_of_scope", "speculation_requested")
+    ]
 
 
 def fit(x: np.ndarray, y: np.ndarray, c: float, w: np.ndarray | None = None) -> dict[str, object]:

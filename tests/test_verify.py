@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from app.compose import Quote, citation
 from app.engine import Engine, Trace
 from app.question import analyse
 from app.schemas import AskResponse, Citation
@@ -15,18 +16,7 @@ from app.verify import verify
 def _citation(engine: Engine, n: int, needle: str) -> Citation:
     source = next(s for s in engine.index.sources.values() if needle in s.text)
     start = source.text.index(needle)
-    return Citation(
-        n=n,
-        source_id=source.id,
-        title=source.title,
-        outlet=source.outlet,
-        published=source.published,
-        url=source.url,
-        quote=needle,
-        start=start,
-        end=start + len(needle),
-        related_only=False,
-    )
+    return citation(engine.index, Quote(source.id, start, start + len(needle)), n)
 
 
 def _answer(engine: Engine, text: str, citations: list[Citation]) -> AskResponse:
