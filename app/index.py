@@ -115,7 +115,13 @@ def _embed_into(
         )
         if progress:
             progress(min(start + BATCH, total), total)
-    collection.modify(name=name)
+    try:
+        collection.modify(name=name)
+    except Exception:
+        # Another worker finished the same version first: theirs serves, ours is dropped.
+        if _existing(client, name) is None:
+            raise
+        client.delete_collection(building)
 
 
 def _builder_alive(name: str) -> bool:
