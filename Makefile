@@ -32,6 +32,7 @@ eval: setup
 
 bench: setup
 	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.soak --clients 16 --seconds 60
 
 lint: setup
 	$(BIN)/ruff check app evals tests
