@@ -133,3 +133,25 @@ def test_serve_answers_over_real_http(settings: Settings) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_add_and_remove_a_source(tmp_path: Path, settings: Settings) -> None:
+    import shutil
+
+    from tests.conftest import CORPUS
+
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    local = settings.model_copy(
+        update={"corpus_dir": tmp_path / "corpus", "data_dir": tmp_path / "data"}
+    )
+    new = write_source(tmp_path, "note.md", "A short vetted note about flour.", "id: note")
+    added = _run(["add", str(new)], _env(local))
+    assert added.returncode == 0, added.stderr
+    assert "added note" in added.stdout and (tmp_path / "corpus" / "note.md").exists()
+    again = _run(["add", str(new)], _env(local))
+    assert again.returncode != 0 and "already in the corpus" in again.stderr
+    removed = _run(["remove", "note"], _env(local))
+    assert removed.returncode == 0 and not (tmp_path / "corpus" / "note.md").exists()
+    missing = _run(["remove", "note"], _env(local))
+    assert missing.returncode != 0 and "unknown source id" in missing.stderr
+    assert "Traceback" not in missing.stderr
