@@ -12,7 +12,7 @@ from app.compose import Quote, compose_answer, compose_decline, quote_for
 from app.config import Settings
 from app.embeddings import load_embedder
 from app.index import Progress, open_index
-from app.judge import Evidence, Judged, JudgeModel, judge_part, premise_denied
+from app.judge import Evidence, Judged, JudgeModel, judge_part, names_scope, premise_denied
 from app.observability import Metrics
 from app.prompts import load_messages
 from app.question import Question, analyse
@@ -216,7 +216,15 @@ class Engine:
             reason: DeclineReason = (
                 "figure_not_in_corpus" if any(p.wants_figure for p in q.parts) else "no_evidence"
             )
-            best = [j for judged in verdicts for j in judged[:1]]
+            # What the corpus does say: the sentence that names the question's scope (the place
+            # asked about), and the closest sentence overall.
+            scoped = [
+                next(
+                    (j for j in judged if names_scope(p, self.evidence, j.candidate.position)), None
+                )
+                for p, judged in zip(q.parts, verdicts, strict=True)
+            ]
+            best = [j for j in scoped if j] + [j for judged in verdicts for j in judged[:1]]
             near = [quote_for(self.index, j.candidate.position, True) for j in best]
             return self._decline(reason, (near + related)[:2], trace)
         quotes: list[Quote] = []

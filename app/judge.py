@@ -196,6 +196,13 @@ def counts_unit(text: str, units: tuple[str, ...]) -> bool:
     return False
 
 
+def names_scope(part: Part, evidence: Evidence, position: int) -> bool:
+    """Does the sentence itself name everything the question is scoped to (its place, year,
+    group)? Such a sentence is the most useful related evidence when the answer is declined."""
+    sent = evidence.sentence_terms(position)
+    return bool(part.scope) and all(_covered(t, sent) for t in part.scope)
+
+
 def contradicts(part: Part, passage: Passage) -> bool:
     """Does the sentence deny what the question takes as given?"""
     return part.presupposes and not part.negated and bool(_CONTRADICTS.search(passage.text))
