@@ -322,6 +322,11 @@ def featurise(
         # "Why did X do Y?" is not answered by a sentence that says X did not do Y: the premise
         # is contradicted, so the question is declined with that sentence as related evidence.
         premise_ok = not contradicts(part, passage)
+        # Who/where/when questions: a name or a date alone does not answer; the sentence must
+        # also say something the question asks about beyond its scope ("who *commands* ...").
+        if part.answer_type in ("person", "place", "date", "year"):
+            asked = [t for t in part.content if t not in part.scope]
+            premise_ok = premise_ok and (not asked or any(_covered(t, sent) for t in asked))
         eligible.append(matched and scoped and unit_ok and premise_ok and not passage.heading)
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES)), eligible
 
