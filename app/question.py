@@ -6,7 +6,7 @@ Nothing here knows the corpus: the rules are about English questions, not about 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 from app.text import STOPWORDS, capitalised_terms, content_tokens, stem
@@ -196,10 +196,6 @@ def analyse(text: str, history: list[tuple[str, str]] | None = None) -> Question
         if previous:
             search_text = f"{text} ({previous})"
     parts = [_part(p) for p in split_parts(text)]
-    if context:
-        # A part that names nothing itself is about what its pronouns point back to.
-        referents = tuple(dict.fromkeys(stem(t) for t in context))
-        parts = [replace(p, scope=referents) if not p.scope else p for p in parts]
     return Question(
         text=text,
         search_text=search_text,
