@@ -26,6 +26,7 @@ from benchmarks.stats import ms
 from evals.wagner import load_cases
 
 MAX_REQUESTS_PER_CLIENT = 5000
+WARM_UP_S = 15.0
 BAD_REQUESTS: list[dict[str, Any]] = [
     {"content": b"{not json", "headers": {"content-type": "application/json"}},
     {"json": {"question": ""}},
@@ -42,6 +43,51 @@ def _rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def _load(
+    base: str,
+    questions: list[str],
+    clients: int,
+    seconds: float,
+    codes: list[int],
+    latencies: list[float],
+    failures: list[str],
+) -> None:
+    """`clients` threads posting mixed good and bad questions until `seconds` have passed."""
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def client(k: int) -> None:
+        with httpx.Client(base_url=base, timeout=30) as http:
+            for i in range(MAX_REQUESTS_PER_CLIENT):
+                if time.monotonic() >= stop_at:
+                    return
+                n = k * 7919 + i
+                bad = n % 5 == 0  # one request in five is bad input
+                kwargs = (
+                    BAD_REQUESTS[n % len(BAD_REQUESTS)]
+                    if bad
+                    else {"json": {"question": questions[n % len(questions)]}}
+                )
+                t0 = time.perf_counter()
+                try:
+                    code = http.post("/v1/ask", **kwargs).status_code
+                except httpx.HTTPError as exc:
+                    code = 599
+                    with lock:
+                        failures.append(type(exc).__name__)
+                elapsed = time.perf_counter() - t0
+                with lock:
+                    codes.append(code)
+                    if not bad and code == 200:
+                        latencies.append(elapsed)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 
 
 def soak(corpus_dir: Path, data_dir: Path, clients: int, seconds: float) -> dict[str, Any]:
@@ -61,47 +107,14 @@ def soak(corpus_dir: Path, data_dir: Path, clients: int, seconds: float) -> dict
             except httpx.HTTPError:
                 pass
             time.sleep(0.25)
-        with httpx.Client(base_url=base, timeout=30) as warm:
-            for q in questions[:20]:
-                warm.post("/v1/ask", json={"question": q})
+        # Warm up under the same load (thread pools, allocator arenas and caches reach their
+        # working size), then measure growth over the soak itself.
+        _load(base, questions, clients, WARM_UP_S, [], [], [])
         rss_start = _rss_mib(proc.pid)
         codes: list[int] = []
         latencies: list[float] = []
         failures: list[str] = []
-        lock = threading.Lock()
-        stop_at = time.monotonic() + seconds
-
-        def client(k: int) -> None:
-            with httpx.Client(base_url=base, timeout=30) as http:
-                for i in range(MAX_REQUESTS_PER_CLIENT):
-                    if time.monotonic() >= stop_at:
-                        return
-                    n = k * 7919 + i
-                    bad = n % 5 == 0  # one request in five is bad input
-                    kwargs = (
-                        BAD_REQUESTS[n % len(BAD_REQUESTS)]
-                        if bad
-                        else {"json": {"question": questions[n % len(questions)]}}
-                    )
-                    t0 = time.perf_counter()
-                    try:
-                        r = http.post("/v1/ask", **kwargs)
-                        code = r.status_code
-                    except httpx.HTTPError as exc:
-                        code = 599
-                        with lock:
-                            failures.append(type(exc).__name__)
-                    elapsed = time.perf_counter() - t0
-                    with lock:
-                        codes.append(code)
-                        if not bad and code == 200:
-                            latencies.append(elapsed)
-
-        threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        _load(base, questions, clients, seconds, codes, latencies, failures)
         rss_end = _rss_mib(proc.pid)
     finally:
         proc.terminate()
