@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import httpx
+import torch
 
 from app.embeddings import Embedder
 from benchmarks.stats import ms, ratio
@@ -49,7 +50,9 @@ def sequential(
     names = list(servers)
     latencies: dict[str, list[float]] = {name: [] for name in names}
     embeds: list[float] = []
+    single: list[float] = []
     errors: list[str] = []
+    threads = torch.get_num_threads()
     deadline = time.monotonic() + deadline_s
     with contextlib.ExitStack() as stack:
         clients = {
@@ -77,6 +80,13 @@ def sequential(
             start = time.perf_counter()
             embedder.encode([case.question])
             embeds.append(time.perf_counter() - start)
+            # The same with one torch thread: on a shared machine two threads that must meet at
+            # every operator wait on each other, and this shows how much of the cost that is.
+            torch.set_num_threads(1)
+            start = time.perf_counter()
+            embedder.encode([case.question])
+            single.append(time.perf_counter() - start)
+            torch.set_num_threads(threads)
     embed = ms(embeds)
     http = {name: ms(values) for name, values in latencies.items()}
     return {
@@ -85,6 +95,8 @@ def sequential(
         "error_samples": errors[:3],
         "http_ms": http,
         "query_embed_ms": embed,
+        "query_embed_1thread_ms": ms(single),
+        "torch_threads": threads,
         "http_over_embed_p50": {name: ratio(h["p50"], embed["p50"]) for name, h in http.items()},
     }
 

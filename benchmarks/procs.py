@@ -103,12 +103,16 @@ def api_server(
     *,
     workers: int = 1,
     chroma_port: int | None = None,
+    torch_threads: int | None = None,
     timeout: float = 900.0,
 ) -> Iterator[Started]:
     """`uvicorn app.api.asgi:app` on a free loopback port, ready once /healthz says ok (the index
-    is loaded, or built when missing)."""
+    is loaded, or built when missing). `torch_threads` sets OMP_NUM_THREADS, which torch reads
+    at start-up for its intra-op threads."""
     port = free_port()
     extra = {"VERBATIM_CORPUS_DIR": str(corpus_dir), "VERBATIM_DATA_DIR": str(data_dir)}
+    if torch_threads is not None:
+        extra["OMP_NUM_THREADS"] = str(torch_threads)
     if chroma_port is not None:
         extra |= {"VERBATIM_CHROMA_HOST": HOST, "VERBATIM_CHROMA_PORT": str(chroma_port)}
     argv = [

@@ -106,8 +106,9 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "HTTP: `POST /v1/ask` to a `uvicorn` subprocess on loopback, one request at a time; "
         "after each, the same question is embedded alone (`embedder.encode([q])`) in the "
-        "benchmark process. Stages: `Engine.ask_traced` in process, p50. Load: the machine's "
-        "1-minute load average when the corpus's measurements began.",
+        "benchmark process, with torch's default threads and then with one. Stages: "
+        "`Engine.ask_traced` in process, p50. Load: the machine's 1-minute load average when "
+        "the corpus's measurements began.",
         "",
     ]
     rows = []
@@ -117,13 +118,14 @@ def markdown(report: dict[str, Any]) -> str:
             c["label"], _n((c.get("load_average") or [None])[0], 2),
             _n(_get(h, "http_ms", "p50")), _n(_get(h, "http_ms", "p95")),
             _n(_get(h, "http_ms", "p99")), _n(_get(h, "query_embed_ms", "p50")),
+            _n(_get(h, "query_embed_1thread_ms", "p50")),
             _n(h.get("http_over_embed_p50"), 2, "×"), _n(_get(st, "total", "p50")),
             *[_n(_get(st, stage, "p50"), 2) for stage in
               ("analyse", "embed", "search", "judge", "compose", "verify")],
         ])  # fmt: skip
     out += _table(
-        ["corpus", "load", "HTTP p50", "p95", "p99", "query embed p50", "HTTP / embed",
-         "in-process p50", "analyse", "embed", "search", "judge", "compose", "verify"],
+        ["corpus", "load", "HTTP p50", "p95", "p99", "query embed p50", "same, 1 thread",
+         "HTTP / embed", "in-process p50", "analyse", "embed", "search", "judge", "compose", "verify"],
         rows,
     )  # fmt: skip
     out += [
@@ -200,11 +202,14 @@ def _chroma_section(report: dict[str, Any]) -> list[str]:
             _n(_get(s, "stages", "total", "p50")), _n(_get(s, "stages", "search", "p50"), 2),
             _n(_get(s, "http_ms", "p50")), _n(s.get("rps")),
         ])  # fmt: skip
-        w, r = c.get("server_workers") or {}, c.get("ratios") or {}
-        rows.append([
-            c["label"], f"server, {w.get('workers', NA)} API workers", NA, NA, NA, NA,
-            f"{_n(w.get('rps'))} ({_n(r.get('workers_rps'), 2, '×')} of 1 worker)",
-        ])  # fmt: skip
+        r = c.get("ratios") or {}
+        for key, threads in (("server_workers", ""), ("server_workers_1thread", ", 1 thread each")):
+            w = c.get(key) or {}
+            rows.append([
+                c["label"], f"server, {w.get('workers', NA)} API workers{threads}", NA, NA, NA,
+                NA, f"{_n(w.get('rps'))} ({_n(r.get(key.replace('server_', '') + '_rps'), 2, '×')}"
+                " of 1 worker)",
+            ])  # fmt: skip
         rows.append([
             c["label"], "**server / embedded**", _n(r.get("open_s"), 2, "×"),
             _n(r.get("in_process_p50"), 2, "×"), _n(r.get("search_p50"), 2, "×"),

@@ -192,16 +192,22 @@ def compare_chroma(corpus: Any, settings: Settings, ctx: dict[str, Any]) -> dict
             out["sequential_errors"] = seq["errors"]
             out["sequential_error_samples"] = seq["error_samples"]
         workers = 2
-        with procs.api_server(
-            f"api-{label}-chroma-server-w{workers}", corpus.corpus_dir, server_data,
-            workers=workers, chroma_port=port,
-        ) as api:  # fmt: skip
-            say(f"{label}: {workers} API workers sharing the Chroma server, 16 clients")
-            heavy = load.concurrent(api.url, cases, 16, budget["concurrency"][16], deadline)
-            out["server_workers"] = {
-                "workers": workers, "rps": heavy["rps"], "errors": heavy["errors"],
-                "error_samples": heavy["error_samples"], "latency_16_ms": heavy["latency_ms"],
-            }  # fmt: skip
+        # Two workers with torch's default threads each (one per core) oversubscribe the cores;
+        # with one thread each they do not. Both, so the README can say which to run.
+        for key, threads in (("server_workers", None), ("server_workers_1thread", 1)):
+            with procs.api_server(
+                f"api-{label}-chroma-server-w{workers}-t{threads or 'default'}",
+                corpus.corpus_dir, server_data,
+                workers=workers, chroma_port=port, torch_threads=threads,
+            ) as api:  # fmt: skip
+                say(f"{label}: {workers} API workers sharing the Chroma server, "
+                    f"torch threads {threads or 'default'}, 16 clients")  # fmt: skip
+                heavy = load.concurrent(api.url, cases, 16, budget["concurrency"][16], deadline)
+                out[key] = {
+                    "workers": workers, "torch_threads": threads, "rps": heavy["rps"],
+                    "errors": heavy["errors"], "error_samples": heavy["error_samples"],
+                    "latency_16_ms": heavy["latency_ms"],
+                }  # fmt: skip
     e, s_ = out["embedded"], out["server"]
     out["ratios"] = {
         "open_s": ratio(s_["open_s"], e["open_s"]),
@@ -210,6 +216,7 @@ def compare_chroma(corpus: Any, settings: Settings, ctx: dict[str, Any]) -> dict
         "http_p50": ratio(s_["http_ms"]["p50"], e["http_ms"]["p50"]),
         "rps": ratio(s_["rps"], e["rps"]),
         "workers_rps": ratio(out["server_workers"]["rps"], s_["rps"]),
+        "workers_1thread_rps": ratio(out["server_workers_1thread"]["rps"], s_["rps"]),
     }
     return out
 
@@ -265,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             + c["server"]["errors"]
             + c["embedded"]["errors"]
             + c["server_workers"]["errors"]
+            + c["server_workers_1thread"]["errors"]
             for c in ctx["chroma"]
         )
     )
