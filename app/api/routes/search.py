@@ -6,7 +6,7 @@ every hit's `text` is exactly the source's `text[start:end]`.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from app.api.deps import EngineDep
 from app.engine import Engine
+from app.passages import Passage
 
 router = APIRouter(prefix="/v1", tags=["search"])
 MAX_QUERY_CHARS = 500
@@ -48,6 +49,13 @@ def fold(text: str) -> str:
     return "".join(low if len(low := ch.lower()) == 1 else ch for ch in text).translate(_FOLD)
 
 
+def _hit(engine: Engine, p: Passage, **extra: Any) -> SearchHit:
+    title = engine.index.sources[p.source_id].title
+    return SearchHit(
+        source_id=p.source_id, title=title, start=p.start, end=p.end, text=p.text, **extra
+    )
+
+
 def phrase_hits(engine: Engine, query: str, limit: int) -> list[SearchHit]:
     needle = fold(" ".join(query.split()))
     hits: list[SearchHit] = []
@@ -55,18 +63,7 @@ def phrase_hits(engine: Engine, query: str, limit: int) -> list[SearchHit]:
         at = fold(p.text).find(needle)
         if at < 0:
             continue
-        title = engine.index.sources[p.source_id].title
-        hits.append(
-            SearchHit(
-                source_id=p.source_id,
-                title=title,
-                start=p.start,
-                end=p.end,
-                text=p.text,
-                match_start=p.start + at,
-                match_end=p.start + at + len(needle),
-            )
-        )
+        hits.append(_hit(engine, p, match_start=p.start + at, match_end=p.start + at + len(needle)))
         if len(hits) >= limit:
             break
     return hits
@@ -76,18 +73,7 @@ def meaning_hits(engine: Engine, query: str, limit: int) -> list[SearchHit]:
     vector = engine.embedder.encode([query])[0]
     hits: list[SearchHit] = []
     for position, cosine in engine.index.dense(vector, limit):
-        p = engine.index.passages[position]
-        title = engine.index.sources[p.source_id].title
-        hits.append(
-            SearchHit(
-                source_id=p.source_id,
-                title=title,
-                start=p.start,
-                end=p.end,
-                text=p.text,
-                score=round(cosine, 4),
-            )
-        )
+        hits.append(_hit(engine, engine.index.passages[position], score=round(cosine, 4)))
     return hits
 
 
