@@ -57,8 +57,15 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 @contextlib.contextmanager
 def _spawn(
-    name: str, argv: list[str], env: dict[str, str], ready_url: str, timeout: float
+    name: str,
+    argv: list[str],
+    env: dict[str, str],
+    ready_url: str,
+    timeout: float,
+    consecutive: int = 1,
 ) -> Iterator[Started]:
+    """Start `argv`; ready after `consecutive` 200s in a row from `ready_url`, each on a new
+    connection."""
     LOGS.mkdir(parents=True, exist_ok=True)
     log_path = LOGS / f"{name}.log"
     started = time.perf_counter()
@@ -68,17 +75,18 @@ def _spawn(
         )
         try:
             deadline = time.monotonic() + timeout
-            while True:
+            ok = 0
+            while ok < consecutive:
                 if proc.poll() is not None:
                     raise ServerFailed(f"{name} exited with {proc.returncode}; see {log_path}")
                 if time.monotonic() > deadline:
                     raise ServerFailed(f"{name} not ready after {timeout:.0f}s; see {log_path}")
                 try:
-                    if httpx.get(ready_url, timeout=2).status_code == 200:
-                        break
+                    ok = ok + 1 if httpx.get(ready_url, timeout=2).status_code == 200 else 0
                 except httpx.HTTPError:
-                    pass
-                time.sleep(0.25)
+                    ok = 0
+                if not ok:
+                    time.sleep(0.25)
             yield Started(ready_url.rsplit("/", 1)[0], time.perf_counter() - started)
         finally:
             _stop(proc)
@@ -121,7 +129,11 @@ def api_server(
         "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
     url = f"http://{HOST}:{port}/healthz"
-    with _spawn(name, argv, _env(extra), url, timeout) as started:
+    # Each worker builds its own engine and answers /healthz for itself, and the kernel hands a
+    # new connection to any of them: one 200 says one worker is ready. Enough 200s in a row on
+    # new connections say they all are (a worker still loading would answer 503 to some).
+    consecutive = 1 if workers == 1 else 10 * workers
+    with _spawn(name, argv, _env(extra), url, timeout, consecutive) as started:
         yield started
 
 
