@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from typing import NoReturn
 
@@ -111,6 +112,9 @@ def _serve(settings: object, host: str, port: int, workers: int) -> None:
     # uvicorn's own access log is replaced by ours (JSON, with the request id).
     options = {"host": host, "port": port, "log_config": None, "access_log": False}
     if workers > 1:
+        # Several workers on few cores: one torch thread each, or their threads wait on each
+        # other (measured in benchmarks/results). An explicit OMP_NUM_THREADS wins.
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
         uvicorn.run("app.api.asgi:app", workers=workers, **options)  # type: ignore[arg-type]
     else:
         from app.api.main import create_app
