@@ -57,7 +57,7 @@ def quote_for(index: PassageIndex, position: int, related_only: bool = False) ->
 
 
 def _normalise_figure(raw: str) -> str:
-    return re.sub(r"[\s,]", "", raw.lower()).replace("percent", "%").replace("percent", "%")
+    return re.sub(r"[\s,]", "", raw.lower()).replace("percent", "%")
 
 
 def figures_agree(texts: list[str]) -> bool:

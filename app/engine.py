@@ -45,12 +45,10 @@ class Trace:
 
     question: Question
     score: float = 0.0  # best answerability probability over eligible evidence
-    evidence: list[int] = field(default_factory=list)  # passage positions, best first
     retrieved: list[int] = field(default_factory=list)  # hybrid search order, whole question
     best_eligible: int | None = None  # the passage the answer would quote at any threshold
     dense_top: tuple[int, float] | None = None  # nearest sentence by embedding, and its cosine
     timings: dict[str, float] = field(default_factory=dict)
-    repaired: int = 0
 
 
 class Engine:
@@ -132,7 +130,7 @@ class Engine:
         t4 = clock()
         response = self._decide(q, whole, verdicts, trace)
         t5 = clock()
-        response = self._verified(response, trace)
+        response = self._verified(response)
         t6 = clock()
         if response.status == "answered":
             self.metrics.inc("verbatim_answers_total")
@@ -199,9 +197,9 @@ class Engine:
             if c.cosine >= RELATED_COSINE
         ]
         if self._off_topic(q, whole):
-            return self._decline("out_of_scope", [], trace)
+            return self._decline("out_of_scope", [])
         if q.speculation:
-            return self._decline("speculation_requested", related, trace)
+            return self._decline("speculation_requested", related)
         accepted = [
             []
             if premise_denied(part, judged)
@@ -226,7 +224,7 @@ class Engine:
             ]
             best = [j for j in scoped if j] + [j for judged in verdicts for j in judged[:1]]
             near = [quote_for(self.index, j.candidate.position, True) for j in best]
-            return self._decline(reason, (near + related)[:2], trace)
+            return self._decline(reason, (near + related)[:2])
         quotes: list[Quote] = []
         for part, judged, ok in zip(q.parts, verdicts, accepted, strict=True):
             if ok:
@@ -234,7 +232,6 @@ class Engine:
                 if part.compares_sources:
                     picked += self._each_source(judged, picked)
                 quotes += [quote_for(self.index, j.candidate.position) for j in picked]
-        trace.evidence = [j.candidate.position for judged in accepted for j in judged]
         unanswered = [p.text for p, judged in zip(q.parts, accepted, strict=True) if not judged]
         return compose_answer(
             self.index,
@@ -277,17 +274,15 @@ class Engine:
                 extra.append(j)
         return extra
 
-    def _decline(self, reason: DeclineReason, related: list[Quote], trace: Trace) -> AskResponse:
-        trace.evidence = []
+    def _decline(self, reason: DeclineReason, related: list[Quote]) -> AskResponse:
         return compose_decline(self.index, self.messages, reason, related, self.corpus_version)
 
-    def _verified(self, response: AskResponse, trace: Trace) -> AskResponse:
+    def _verified(self, response: AskResponse) -> AskResponse:
         """Send only what passes the verifier: drop offending quotes, else decline."""
         for _ in range(3):
             problems = verify(response, self.index.sources)
             if not problems:
                 return response
-            trace.repaired += 1
             self.metrics.inc("verbatim_verifier_rejections_total")
             log.warning(
                 "verifier rejected an answer",

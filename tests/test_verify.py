@@ -7,8 +7,7 @@ import logging
 import pytest
 
 from app.compose import Quote, citation
-from app.engine import Engine, Trace
-from app.question import analyse
+from app.engine import Engine
 from app.schemas import AskResponse, Citation
 from app.verify import verify
 
@@ -80,10 +79,10 @@ def test_engine_never_sends_a_failing_answer(
     forged = forged.model_copy(update={"quote": "The group spends $900 million a month"})
     bad = _answer(engine, f"“{good.quote}” [1]\n\n“{forged.quote}” [2]", [good, forged])
     with caplog.at_level(logging.WARNING):
-        repaired = engine._verified(bad, Trace(analyse("q")))
+        repaired = engine._verified(bad)
     assert verify(repaired, engine.index.sources) == []
     assert "$900 million" not in repaired.answer and good.quote in repaired.answer
     assert "verifier rejected" in caplog.text
     invented = _answer(engine, f"Some 90,000 died:\n\n“{good.quote}” [1]", [good])
-    declined = engine._verified(invented, Trace(analyse("q")))
+    declined = engine._verified(invented)
     assert declined.status == "declined" and "90,000" not in declined.answer

@@ -44,9 +44,11 @@ class EngineHolder:
 
         Questions asked meanwhile are answered by the serving engine. A failure (a malformed
         file, a crash in the build) leaves it serving; the error is kept for /v1/admin/status.
-        Returns False when a re-index is already running.
+        Returns False when a re-index is already running (another follows it).
         """
         if not self._reload_lock.acquire(blocking=False):
+            # The running re-index may have read the corpus before this change: run once more.
+            self.reload_pending = True
             return False
         threading.Thread(target=self._reload, name="reindex", daemon=True).start()
         return True

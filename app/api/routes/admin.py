@@ -76,9 +76,7 @@ def status(holder: AdminDep) -> CorpusStatus:
 
 
 def _accepted(holder: EngineHolder, action: str, source_id: str) -> ChangeAccepted:
-    if not holder.reload():
-        # A re-index is running; it may have read the corpus before this change: run again after.
-        holder.reload_pending = True
+    holder.reload()
     assert holder.engine is not None
     return ChangeAccepted(
         action=action,
