@@ -18,7 +18,9 @@ _OPENERS = "“‘\"'(["
 _CLOSERS = "”’\"')]"
 # Words after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
-    ["mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "gen", "lt", "col", "sgt", "capt", "maj", "cmdr", "adm", "gov", "sen", "rep", "rev", "fr", "inc", "ltd", "co", "corp", "no", "vs", "etc", "approx", "dept", "est", "fig", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft", "e.g", "i.e", "cf", "al"]
+    "mr mrs ms dr st jr sr prof gen lt col sgt capt maj cmdr adm gov sen rep rev fr "
+    "inc ltd co corp no vs etc approx dept est fig jan feb mar apr jun jul aug sep sept "
+    "oct nov dec mt ft e.g i.e cf al".split()
 )
 _INITIALISM = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]?$")
 
