@@ -12,11 +12,19 @@ from app.compose import Quote, compose_answer, compose_decline, quote_for
 from app.config import Settings
 from app.embeddings import load_embedder
 from app.index import Progress, open_index
-from app.judge import Evidence, Judged, JudgeModel, judge_part, names_scope, premise_denied
+from app.judge import (
+    Evidence,
+    Judged,
+    JudgeModel,
+    judge_part,
+    names_scope,
+    premise_denied,
+    scope_in_context,
+)
 from app.observability import Metrics
 from app.prompts import load_messages
-from app.question import Question, analyse
-from app.retrieve import Candidate, hybrid_search
+from app.question import Part, Question, analyse
+from app.retrieve import Candidate, best_in_each_source, hybrid_search
 from app.schemas import AskResponse, DeclineReason
 from app.text import content_tokens
 from app.verify import verify
@@ -33,6 +41,9 @@ RELATED_COSINE = 0.3
 SAME_SOURCE_RATIO = 0.6
 # When the question compares sources, another source's best sentence is shown down to this share.
 COMPARE_RATIO = 0.2
+# ... searched within each of the first sources the question's candidates come from.
+COMPARE_SOURCES = 8
+COMPARE_PER_SOURCE = 3
 
 
 class UnknownSource(ValueError):
@@ -122,9 +133,7 @@ class Engine:
         trace.retrieved = [c.position for c in whole]
         trace.dense_top = next(((c.position, c.cosine) for c in whole if c.dense_rank == 0), None)
         verdicts = [
-            judge_part(
-                part, cands[: self.settings.evidence_k], self.evidence, self.model, q.context_terms
-            )
+            judge_part(part, cands, self.evidence, self.model, q.context_terms)
             for part, cands in zip(q.parts, per_part, strict=True)
         ]
         t4 = clock()
@@ -151,7 +160,9 @@ class Engine:
     def retrieve(
         self, q: Question, allowed: frozenset[str] | None = None
     ) -> tuple[list[Candidate], list[list[Candidate]], float]:
-        """Candidates for the whole question and for each of its parts (one embedding batch)."""
+        """Candidates for the whole question, and the evidence for each of its parts to judge
+        (one embedding batch). A question that asks what the sources say also gets the best
+        sentences of each source that came up, searched within that source."""
         texts = [q.search_text] + [
             part.text if not q.context_terms else f"{part.text} ({q.search_text})"
             for part in q.parts
@@ -164,6 +175,15 @@ class Engine:
             whole if len(q.parts) == 1 else hybrid_search(self.index, v, t, k_dense, k_lex, allowed)
             for v, t in zip(vectors[1:], texts[1:], strict=True)
         ]
+        per_part = [cands[: self.settings.evidence_k] for cands in per_part]
+        if any(p.compares_sources for p in q.parts):
+            sources = list(dict.fromkeys(self.index.passages[c.position].source_id for c in whole))
+            for i, (v, t) in enumerate(zip(vectors[1:], texts[1:], strict=True)):
+                seen = {c.position for c in per_part[i]}
+                extra = best_in_each_source(
+                    self.index, v, t, sources[:COMPARE_SOURCES], COMPARE_PER_SOURCE
+                )
+                per_part[i] += [c for c in extra if c.position not in seen]
         return whole, per_part, embedded
 
     def _allowed(self, source_ids: list[str] | None) -> frozenset[str] | None:
@@ -226,11 +246,14 @@ class Engine:
             near = [quote_for(self.index, j.candidate.position, True) for j in best]
             return self._decline(reason, (near + related)[:2])
         quotes: list[Quote] = []
+        # "How big is it, and do the sources agree?": the comparison asked in one part is
+        # about the whole question.
+        compare = any(p.compares_sources for p in q.parts)
         for part, judged, ok in zip(q.parts, verdicts, accepted, strict=True):
             if ok:
                 picked = self._pick(ok)
-                if part.compares_sources:
-                    picked += self._each_source(judged, picked)
+                if compare:
+                    picked += self._each_source(part, judged, picked)
                 quotes += [quote_for(self.index, j.candidate.position) for j in picked]
         unanswered = [p.text for p, judged in zip(q.parts, accepted, strict=True) if not judged]
         return compose_answer(
@@ -258,9 +281,10 @@ class Engine:
                 picked.append(j)
         return picked
 
-    def _each_source(self, judged: list[Judged], picked: list[Judged]) -> list[Judged]:
+    def _each_source(self, part: Part, judged: list[Judged], picked: list[Judged]) -> list[Judged]:
         """For "what do the sources say": the best eligible sentence of every other source, so
-        each is shown with its own words even where the gate would not answer from it alone."""
+        each is shown with its own words even where the gate would not answer from it alone:
+        one rated near the best, or one whose sentence and paragraph name the whole scope."""
         shown = {j.passage.source_id for j in picked}
         best = picked[0].rank_probability
         extra = []
@@ -268,7 +292,10 @@ class Engine:
             if (
                 j.eligible
                 and j.passage.source_id not in shown
-                and (j.rank_probability >= best * COMPARE_RATIO)
+                and (
+                    j.rank_probability >= best * COMPARE_RATIO
+                    or scope_in_context(part, self.evidence, j.candidate.position)
+                )
             ):
                 shown.add(j.passage.source_id)
                 extra.append(j)

@@ -86,6 +86,9 @@ class PassageIndex:
     def passages_of(self, source_id: str) -> list[Passage]:
         return self._by_source.get(source_id, [])
 
+    def positions_of(self, source_id: str) -> list[int]:
+        return [self._position[p.id] for p in self._by_source.get(source_id, [])]
+
 
 def _existing(client: Any, name: str) -> Any | None:
     try:

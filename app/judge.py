@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,18 +23,20 @@ import numpy as np
 
 from app.index import PassageIndex
 from app.passages import Passage
-from app.question import Part
+from app.question import Part, initialisms
 from app.retrieve import Candidate
 from app.text import (
-    DURATION,
+    DURATION_FIGURE,
     MONEY,
     NUMBER_WORDS,
     PERCENT,
     QUESTION_WORDS,
+    SAME_EVENT,
     STOPWORDS,
     content_tokens,
     has_count,
     stem,
+    verb_stem,
     words,
 )
 
@@ -75,6 +77,13 @@ _CONTRADICTS = re.compile(
     r"\b(?:not|no|never|neither|nor|denied|denies|deny|denying|rejected|dismissed|refused)\b"
     r"|n[’']t\b",
     re.I,
+)
+
+
+_LOCATED = re.compile(
+    r"\b(?:in|at|from|to|into|across|throughout|near|within|outside|inside|toward|towards|"
+    r"between|through|around|of)\s+(?:the\s+|northern\s+|southern\s+|eastern\s+|western\s+|"
+    r"central\s+)?([A-Z][^\W\d_]+)"
 )
 
 
@@ -174,6 +183,23 @@ class Evidence:
         return frozenset(title | {t for t, paras in seen.items() if len(paras) >= TOPIC_PARAGRAPHS})
 
     @lru_cache(maxsize=200_000)  # noqa: B019
+    def sentence_verbs(self, position: int) -> frozenset[str]:
+        return frozenset(verb_stem(w) for w in words(self.index.passages[position].text))
+
+    @lru_cache(maxsize=200_000)  # noqa: B019
+    def context_verbs(self, position: int) -> frozenset[str]:
+        p = self.index.passages[position]
+        return frozenset(verb_stem(w) for w in words(p.paragraph)) | self.sentence_verbs(position)
+
+    @lru_cache(maxsize=200_000)  # noqa: B019
+    def initials(self, position: int) -> frozenset[str]:
+        """Initials of the multi-word names in the paragraph and title ("Ministry of Defence"
+        -> "mod"), so a question that writes the short form finds the long one."""
+        p = self.index.passages[position]
+        title = self.index.sources[p.source_id].title
+        return frozenset(k for k, _ in initialisms(p.paragraph + ". " + title))
+
+    @lru_cache(maxsize=200_000)  # noqa: B019
     def names(self, position: int) -> frozenset[str]:
         return frozenset(
             stem(w)
@@ -194,6 +220,69 @@ def counts_unit(text: str, units: tuple[str, ...]) -> bool:
             if any(_covered(u, window) for u in units):
                 return True
     return False
+
+
+def _event_words(predicate: tuple[str, ...]) -> frozenset[str]:
+    """The predicate's words and the words for the same kind of event ("died", "killed")."""
+    out = set(predicate)
+    for group in SAME_EVENT:
+        if out & group:
+            out |= group
+    return frozenset(out)
+
+
+def says_what_happened(part: Part, evidence: Evidence, position: int) -> bool:
+    """Does the sentence say what the question says happened? A count of fighters killed does
+    not answer "how many were wounded"; "X recruits on billboards" does not answer "why did X
+    stop advertising on billboards"."""
+    if not part.predicate:
+        return True
+    if part.answer_type == "count":
+        said = evidence.sentence_verbs(position)
+        return any(_covered(w, said) for w in _event_words(part.predicate))
+    if part.presupposes:
+        said = evidence.context_verbs(position)
+        return all(_covered(w, said) for w in part.predicate)
+    return True
+
+
+_REPORTED = re.compile(
+    r"\b(?:said|says|say|told|tells|stated|states|claimed|claims|added|noted|wrote|warned|"
+    r"argued|estimated|estimates|believes|predicted|predicts|forecast|forecasted|announced|"
+    r"insisted|denied)\b|\baccording\s+to\b",
+    re.I,
+)
+
+
+def attributed_to(text: str, speaker: frozenset[str]) -> bool:
+    """Is the sentence in the speaker's words: "Kirby said", "said John Kirby", "according to
+    Kirby", or the speaker as the subject of a sentence that reports ("The Institute for the
+    Study of War (ISW), a policy research organization, predicted")? A sentence where someone
+    else answers the speaker is not."""
+    if not speaker:
+        return False
+    spans = [(m.start(), m.group(0)) for m in re.finditer(r"[^\W\d_]+(?:['’][^\W\d_]+)*", text)]
+    verbs = list(_REPORTED.finditer(text))
+    for verb in verbs:
+        before = [w for at, w in spans if at < verb.start()][-2:]
+        after = [w for at, w in spans if at >= verb.end()][:3]
+        near = [w for w in before + after if w[0].isupper()]
+        if any(stem(w) in speaker for w in near):
+            return True
+    # The sentence's subject: its first run of names (linking words allowed inside).
+    subject: list[str] = []
+    for _, w in spans:
+        if w[0].isupper() or (subject and w.lower() in ("of", "for", "the", "and")):
+            subject.append(w)
+        elif subject or w.lower() not in ("the", "a", "an"):
+            break
+    return bool(verbs) and any(stem(w) in speaker for w in subject)
+
+
+def scope_in_context(part: Part, evidence: Evidence, position: int) -> bool:
+    """Do the sentence and its paragraph name everything the question is scoped to?"""
+    ctx = evidence.context_terms(position) | evidence.sentence_terms(position)
+    return bool(part.scope) and all(_covered(t, ctx) for t in part.scope)
 
 
 def names_scope(part: Part, evidence: Evidence, position: int) -> bool:
@@ -227,11 +316,15 @@ def type_match(part: Part, passage: Passage, names: frozenset[str]) -> bool:
     if kind == "percent":
         return bool(PERCENT.search(text))
     if kind == "duration":
-        return has_count(text) and bool(DURATION.search(text))
+        return bool(DURATION_FIGURE.search(text))
     if kind == "year":
         return bool(re.search(r"\b\d{3,4}s?\b", text))
     if kind == "date":
         return bool(re.search(r"\d", text) or _DATEISH.search(text))
+    if kind == "place":
+        # A place is named after a word that locates: "in Africa", "from Africa to the Middle
+        # East". A name alone may be a person or a day.
+        names = frozenset(stem(m.group(1)) for m in _LOCATED.finditer(text)) & names
     if kind in ("person", "place"):
         asked = set(part.scope)
         return any(not _covered(n, frozenset(asked)) for n in names) if asked else bool(names)
@@ -271,6 +364,12 @@ def featurise(
         # source is about (its subject is not repeated in every paragraph). A place or year
         # mentioned once elsewhere in the source does not count: that is another scope.
         scope_terms = ctx | evidence.topic_terms(passage.source_id)
+        # A short form in the text stands for the long one the question writes, and back:
+        # "MOD" for "Ministry of Defence".
+        for letters, named in part.initialisms:
+            if letters in ctx:
+                scope_terms |= frozenset(named)
+        scope_terms |= frozenset(t for t in part.scope if t in evidence.initials(cand.position))
         scope_share = _weighted_share(part.scope, scope_terms, idf)
         matched = type_match(part, passage, names)
         sent_content = content_tokens(passage.text)
@@ -327,6 +426,7 @@ def featurise(
         if part.answer_type in ("person", "place", "date", "year"):
             asked = [t for t in part.content if t not in part.scope]
             premise_ok = premise_ok and (not asked or any(_covered(t, sent) for t in asked))
+        premise_ok = premise_ok and says_what_happened(part, evidence, cand.position)
         eligible.append(matched and scoped and unit_ok and premise_ok and not passage.heading)
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES)), eligible
 
@@ -338,7 +438,8 @@ def judge_part(
     model: JudgeModel,
     context_terms: tuple[str, ...] = (),
 ) -> list[Judged]:
-    """Every candidate with its verdict, best first."""
+    """Every candidate with its verdict, best first: when the question asks what someone said,
+    the sentences in that speaker's words come before the rest."""
     if not candidates:
         return []
     x, eligible = featurise(part, candidates, evidence, context_terms)
@@ -348,5 +449,16 @@ def judge_part(
         Judged(c, evidence.index.passages[c.position], ok, float(r), float(p))
         for c, ok, r, p in zip(candidates, eligible, rank_probs, probs, strict=True)
     ]
+    speaker = frozenset(part.speaker or (context_terms if part.speaker_pronoun else ()))
+    # ... or by the short form of their name ("the MPH said" for the Ministry of Public Health).
+    speaker |= {letters for letters, named in part.initialisms if speaker.issuperset(named)}
+    own = [j for j in judged if j.eligible and attributed_to(j.passage.text, speaker)]
+    if own:
+        # The speaker's own words answer; what others said about them does not. How likely the
+        # question is answered at all is the gate's best belief over the eligible evidence.
+        best = max(j.probability for j in judged if j.eligible)
+        judged = [replace(j, probability=max(j.probability, best)) for j in own] + [
+            replace(j, eligible=False) for j in judged if j not in own
+        ]
     judged.sort(key=lambda j: (j.eligible, j.rank_probability), reverse=True)
     return judged

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from app.text import STOPWORDS, capitalised_terms, content_tokens, stem
+from app.text import IRREGULAR, STOPWORDS, capitalised_terms, content_tokens, stem, verb_stem, words
 
 AnswerType = Literal[
     "count", "money", "percent", "duration", "year", "date", "person", "place", "other"
@@ -96,6 +96,14 @@ class Part:
     units: tuple[str, ...] = ()  # what a count is of: "how many *prisons*" -> ("prison",)
     presupposes: bool = False  # "why did X do Y" takes it as given that X did Y
     compares_sources: bool = False  # "do the sources agree", "how do the reports describe"
+    # What the question says happened, which the answer must say too: "how many fighters were
+    # *wounded*" (any of these, in the figure's sentence), "why did X *stop advertising*" (all of
+    # these, in the sentence or its paragraph).
+    predicate: tuple[str, ...] = ()
+    speaker: tuple[str, ...] = ()  # "what did *Kirby* say": whose words are asked for
+    speaker_pronoun: bool = False  # "what did *he* say": the speaker comes from the history
+    # Initialisms of the question's multi-word names: "Ministry of Defence" -> "mod".
+    initialisms: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def wants_figure(self) -> bool:
@@ -147,27 +155,168 @@ def is_speculation(text: str) -> bool:
     return any(p.search(text) for p in _SPECULATION)
 
 
-_UNIT = re.compile(r"\b(?:how\s+many|number\s+of)\s+((?:[^\W\d_]+['’]?s?\s*){1,3})", re.I)
+_AUX = frozenset(
+    "am is are was were be been being have has had do does did will would shall should may might "
+    "can could must".split()
+)
+# Verbs that report rather than happen: "how many does Prigozhin *say* were released".
+_DO = frozenset("do does did will would can could should may might".split())
+_REPORTING = frozenset(
+    "say says said estimate estimates estimated believe believes believed think thinks thought "
+    "report reports reported claim claims claimed expect expects expected".split()
+)
+_WHY_HEAD = re.compile(
+    r"^\s*(?:why|how\s+come)\s+(?:am|is|are|was|were|have|has|had|do|does|did|will|would|can|"
+    r"could|should)\b",
+    re.I,
+)
+_SPEAKER_Q = re.compile(
+    r"\bwhat\s+(?:did|does|do|has|have|had)\s+(.{1,60}?)\s+(?:say|said|claim|tell|write|argue|"
+    r"think|predict|estimate|report|announce|warn)\b",
+    re.I,
+)
+_PRONOUN_SUBJECT = frozenset("he she they it".split())
+_LINKS = frozenset("of for and the".split())
+
+
+_HOW_MANY = re.compile(r"\b(?:how\s+many|number\s+of)\s+", re.I)
+_WORD_AT = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\S", re.UNICODE)
+
+
+def _counted(text: str) -> tuple[list[str], int | None]:
+    """The words after "how many", up to three, stopping where the verb begins ("how many
+    *people* were injured", "how many *fighters* died"), and where the rest starts."""
+    found = _HOW_MANY.search(text)
+    if found is None:
+        return [], None
+    out: list[str] = []
+    end = found.end()
+    for m in _WORD_AT.finditer(text, found.end()):
+        w = m.group(0)
+        low = w.lower()
+        if not w[0].isalpha() or len(out) == 3 or low in _AUX or low in _REPORTING:
+            break
+        if out and (low in IRREGULAR or (low.endswith("ed") and len(low) > 4)):
+            break
+        out.append(w)
+        end = m.end()
+    return out, end
+
+
+def _predicate(rest: str, whole_phrase: bool) -> tuple[str, ...]:
+    """The verb phrase that follows: auxiliaries, names and reporting verbs skipped; the first
+    content word and its "or" alternatives ("killed or injured"), or for a "why" question its
+    named subject and every content word up to the next function word ("Wagner stop
+    advertising")."""
+    out: list[str] = []
+    subject: list[str] = []  # "why did *Prigozhin* thank ...": who the question says did it
+    toks = words(rest)
+    i = 0
+    if not whole_phrase and toks and toks[0].lower() in _DO:
+        # "did the regional government *order* ...": the verb ends the subject's words, unless
+        # a reporting verb does ("does the mayor *say* have been evacuated").
+        run: list[str] = []
+        i = 1
+        while i < len(toks):
+            low = toks[i].lower()
+            i += 1
+            if low in STOPWORDS and not run and low not in _AUX | _REPORTING:
+                continue  # "did *the* regional government ..."
+            if low in _REPORTING or low in _AUX or low in STOPWORDS or toks[i - 1][0].isdigit():
+                i -= 1
+                break
+            run.append(toks[i - 1])
+        if i < len(toks) and toks[i].lower() in _REPORTING:
+            i += 1
+        elif run:
+            return (verb_stem(run[-1]),)
+    while i < len(toks):
+        w = toks[i]
+        low = w.lower()
+        i += 1
+        if w[0].isdigit():
+            break
+        if not out and (low in _AUX or low in _REPORTING or w[0].isupper() or low in STOPWORDS):
+            if whole_phrase and w[0].isupper() and low not in STOPWORDS:
+                subject.append(stem(w))
+            continue
+        if low in STOPWORDS or w[0].isupper():
+            if low == "or" and i < len(toks) and not whole_phrase:
+                out.append(verb_stem(toks[i]))
+                i += 1
+                continue
+            break
+        out.append(verb_stem(w))
+        if not whole_phrase and (i >= len(toks) or toks[i].lower() != "or"):
+            break
+    return tuple(dict.fromkeys(subject + out)) if out else ()
+
+
+def initialisms(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Runs of capitalised words ("UK Ministry of Defence") and their initials, with and without
+    the linking words: "mod", "md", "umod", "umd" for the run's spans of two words or more."""
+    toks = words(text)
+    runs: list[list[str]] = []
+    run: list[str] = []
+    for w in toks:
+        if w[0].isupper() and w.lower() not in STOPWORDS or (run and w.lower() in _LINKS):
+            run.append(w)
+        else:
+            runs.append(run)
+            run = []
+    runs.append(run)
+    found: dict[str, tuple[str, ...]] = {}
+    for run in runs:
+        while run and run[-1].lower() in _LINKS:
+            run.pop()
+        for a in range(len(run)):
+            for b in range(a + 2, len(run) + 1):
+                span = run[a:b]
+                if span[0].lower() in _LINKS:
+                    continue
+                named = tuple(stem(w) for w in span if w.lower() not in _LINKS)
+                if len(named) < 2 and len(span) < 3:
+                    continue
+                for keep_links in (True, False):
+                    letters = "".join(
+                        w[0].lower() for w in span if keep_links or w.lower() not in _LINKS
+                    )
+                    if len(letters) >= 2:
+                        found.setdefault(letters, named)
+    return tuple(found.items())
 
 
 def _part(text: str) -> Part:
     # What is counted: the words after "how many" ("additional men", "Wagner personnel",
     # "fighters or personnel"), any of which a figure in the answer must count.
-    found = _UNIT.search(text)
-    units = tuple(
-        stem(w)
-        for w in (found.group(1).split() if found else ())
-        if w.lower() not in STOPWORDS | {"and/or"}
-    )
+    unit_words, after = _counted(text)
+    units = tuple(stem(w) for w in unit_words if w.lower() not in STOPWORDS | {"and/or"})
+    kind = answer_type(text)
+    presupposes = bool(_WHY_Q.search(text))
+    predicate: tuple[str, ...] = ()
+    if kind == "count" and after is not None:
+        predicate = _predicate(text[after:], whole_phrase=False)
+    elif (why := _WHY_HEAD.search(text)) is not None:
+        predicate = _predicate(text[why.end() :], whole_phrase=True)
+    speaker: tuple[str, ...] = ()
+    pronoun = False
+    if (asked := _SPEAKER_Q.search(text)) is not None:
+        who = words(asked.group(1))
+        pronoun = len(who) == 1 and who[0].lower() in _PRONOUN_SUBJECT
+        speaker = tuple(stem(w) for w in who if w[0].isupper() and w.lower() not in STOPWORDS)
     return Part(
         text=text,
-        answer_type=answer_type(text),
+        answer_type=kind,
         scope=tuple(dict.fromkeys(stem(t) for t in capitalised_terms(text))),
         content=tuple(dict.fromkeys(content_tokens(text))),
         negated=bool(_NEGATION.search(text)),
         units=units,
-        presupposes=bool(_WHY_Q.search(text)),
+        presupposes=presupposes,
         compares_sources=bool(_SOURCES_Q.search(text)),
+        predicate=predicate,
+        speaker=speaker,
+        speaker_pronoun=pronoun,
+        initialisms=initialisms(text),
     )
 
 

@@ -83,6 +83,40 @@ def figures(text: str) -> list[str]:
     return found
 
 
+# A length of time stated as a figure: "six months", "six-month", "10-month", "a year".
+DURATION_FIGURE = re.compile(
+    r"(?:\b\d[\d,.]*|\b(?:a|an|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r"))"
+    r"[\s-]+(?:[^\W\d_]+[\s-]+)?(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?"
+    r"|centur(?:y|ies))\b",
+    re.I,
+)
+# Common irregular verb forms, so "paid" meets "pay" and "fought" meets "fight".
+_IRREGULAR_FORMS = """pay:paid make:made give:gave,given take:took,taken go:went,gone send:sent
+    sell:sold buy:bought bring:brought begin:began,begun win:won lose:lost leave:left lead:led
+    hold:held build:built fight:fought think:thought tell:told find:found meet:met run:ran
+    become:became come:came fall:fell,fallen keep:kept spend:spent write:wrote,written see:saw,seen
+    know:knew,known grow:grew,grown choose:chose,chosen rise:rose,risen strike:struck stand:stood
+    die:died flee:fled seek:sought teach:taught catch:caught break:broke,broken speak:spoke,spoken
+    steal:stole,stolen drive:drove,driven ride:rode,ridden shoot:shot hide:hid,hidden"""
+IRREGULAR = {
+    form: entry.split(":")[0]
+    for entry in _IRREGULAR_FORMS.split()
+    for form in entry.split(":")[1].split(",")
+}
+# Words for one kind of event: a figure of deaths answers "how many died", not "how many were
+# wounded". Base forms after `verb_stem`.
+SAME_EVENT = (
+    frozenset("kill die dead death fatal fatality fatalities lose loss perish".split()),
+    frozenset("injur wound hurt".split()),
+)
+
+
+def verb_stem(word: str) -> str:
+    """`stem`, after mapping an irregular past form to its base ("paid" -> "pay")."""
+    low = word.lower()
+    return IRREGULAR.get(low, stem(low))
+
+
 def has_count(text: str) -> bool:
     """A count or amount that is not only a year: '5,000', 'thousands', 'half', '$100 million'."""
     for m in FIGURE.finditer(text):

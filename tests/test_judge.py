@@ -1,0 +1,122 @@
+"""The judge's rules on a corpus that is not the vetted one: they are about English questions,
+not about any subject. A small invented corpus on a flood, in two reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.config import Settings
+from app.engine import Engine
+from app.judge import attributed_to
+from app.question import analyse
+from app.text import DURATION_FIGURE
+from evals.metrics import invariant_breaks
+from tests.conftest import write_source
+
+REPORT_A = """Floods in Valdoria kill 120
+
+At least 120 people were killed in the floods that struck the river towns of Valdoria this week, the Ministry of Public Health said.
+
+The MPH also said that hospitals in the region expect a sudden rise in cholera cases.
+
+The rescue operation lasted nine days, according to the fire service.
+
+Mayor Elena Ortiz said the old dam on the Serra river had not been inspected for a decade.
+
+Volunteers from Lisbon and Porto were sent to Castelo to help clear the streets.
+
+The regional government ordered the evacuation of 3,000 residents on Tuesday.
+"""
+
+REPORT_B = """Valdoria counts the cost of the floods
+
+Engineers said on Friday that Mayor Ortiz's warnings about the dam were "exaggerated and political".
+
+The floods in Valdoria destroyed more than 400 homes, the regional government said.
+
+Insurers estimate the damage at $80 million.
+
+In Castelo, the floods were the worst in a century, residents said.
+"""
+
+
+@pytest.fixture(scope="module")
+def flood(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    folder = tmp_path_factory.mktemp("flood")
+    front = 'title: "{}"\noutlet: null\npublished: null\nurl: null\nnotes: null'
+    write_source(folder, "a.md", REPORT_A, front.format("Floods in Valdoria kill 120"))
+    write_source(folder, "b.md", REPORT_B, front.format("Valdoria counts the cost"))
+    return Engine(Settings(corpus_dir=Path(folder), data_dir=tmp_path_factory.mktemp("data")))
+
+
+def _supporting(engine: Engine, question: str) -> tuple[str, str | None, str]:
+    r = engine.ask(question)
+    assert invariant_breaks(r, engine.index.sources) == []
+    return r.status, r.decline_reason, " ".join(c.quote for c in r.citations if not c.related_only)
+
+
+def test_a_count_of_deaths_does_not_answer_how_many_were_injured(flood: Engine) -> None:
+    status, _, quotes = _supporting(flood, "How many people were killed in the floods in Valdoria?")
+    assert status == "answered" and "120 people were killed" in quotes
+    status, reason, _ = _supporting(flood, "How many people were injured in the floods in Valdoria?")
+    assert (status, reason) == ("declined", "figure_not_in_corpus")
+    # Another word for the same event is the same question.
+    status, _, quotes = _supporting(flood, "How many people died in the floods in Valdoria?")
+    assert status == "answered" and "120 people were killed" in quotes
+
+
+def test_why_question_whose_premise_the_text_never_states_is_declined(flood: Engine) -> None:
+    status, reason, _ = _supporting(
+        flood, "Why did the regional government cancel the evacuation of residents?"
+    )
+    assert (status, reason) == ("declined", "no_evidence")
+
+
+def test_how_long_needs_a_figure_with_its_unit(flood: Engine) -> None:
+    status, _, quotes = _supporting(flood, "How long did the rescue operation in Valdoria last?")
+    assert status == "answered" and "nine days" in quotes
+    assert DURATION_FIGURE.search("a six-month contract")
+    assert not DURATION_FIGURE.search("thousands will return in the coming weeks")
+
+
+def test_a_short_form_in_the_text_covers_the_long_name_in_the_question(flood: Engine) -> None:
+    status, _, quotes = _supporting(
+        flood, "What does the Ministry of Public Health say hospitals expect?"
+    )
+    assert status == "answered" and "sudden rise in cholera" in quotes
+
+
+def test_what_someone_said_prefers_their_own_words(flood: Engine) -> None:
+    # Report B quotes engineers answering Ortiz; the question asks for Ortiz's own words.
+    status, _, quotes = _supporting(flood, "What did Mayor Ortiz say about the dam?")
+    assert status == "answered" and "had not been inspected" in quotes
+    assert attributed_to("Mayor Elena Ortiz said the dam was old.", frozenset({"ortiz"}))
+    assert not attributed_to(
+        "Engineers said on Friday that Mayor Ortiz's warnings were wrong.", frozenset({"ortiz"})
+    )
+
+
+def test_where_is_answered_by_a_located_name(flood: Engine) -> None:
+    status, _, quotes = _supporting(flood, "Where were the volunteers sent to clear the streets?")
+    assert status == "answered" and "to Castelo" in quotes
+
+
+def test_what_the_reports_say_shows_each_source(flood: Engine) -> None:
+    r = flood.ask("What do the reports say about the floods in Castelo?")
+    assert r.status == "answered"
+    assert {c.source_id for c in r.citations if not c.related_only} == {"a", "b"}
+
+
+def test_question_analysis_finds_predicate_speaker_and_initialisms() -> None:
+    assert analyse("How many fighters were wounded in May?").parts[0].predicate == ("wound",)
+    assert analyse("How many were killed or injured?").parts[0].predicate == ("kill", "injur")
+    said = analyse("How many people does the mayor say have been evacuated?").parts[0]
+    assert said.predicate == ("evacuat",)  # the reporting verb is skipped
+    why = analyse("Why did Ortiz stop the inspections?").parts[0]
+    assert why.predicate == ("ortiz", "stop")
+    assert analyse("What did Ortiz say about it?").parts[0].speaker == ("ortiz",)
+    assert analyse("What did she say about it?").parts[0].speaker_pronoun
+    initials = dict(analyse("What did the Ministry of Public Health say?").parts[0].initialisms)
+    assert initials["mph"] == ("ministry", "public", "health")
