@@ -175,6 +175,17 @@ _SPEAKER_Q = re.compile(
     r"think|predict|estimate|report|announce|warn)\b",
     re.I,
 )
+# Verbs that say nothing about what happened to what is counted ("how many valves does it
+# *have*"), and prepositions that can follow "are" ("how many are *among* them").
+_LIGHT = frozenset(
+    "have has had get gets got make makes made take takes took use uses used contain contains "
+    "contained include includes included comprise comprises comprised consist consists exist "
+    "exists live lives lived remain remains remained".split()
+)
+_PREPOSITIONS = frozenset(
+    "among amongst toward towards within across along around beside besides beyond despite "
+    "inside outside per via upon amid near".split()
+)
 _PRONOUN_SUBJECT = frozenset("he she they it".split())
 _LINKS = frozenset("of for and the".split())
 
@@ -198,57 +209,78 @@ def _counted(text: str) -> tuple[list[str], int | None]:
             break
         if out and (low in IRREGULAR or (low.endswith("ed") and len(low) > 4)):
             break
+        if low in STOPWORDS and low not in ("or", "and"):
+            if out:
+                break  # "how many fighters *in* Mali"
+            end = m.end()  # "how many *of them* were"
+            continue
         out.append(w)
         end = m.end()
     return out, end
 
 
-def _predicate(rest: str, whole_phrase: bool) -> tuple[str, ...]:
-    """The verb phrase that follows: auxiliaries, names and reporting verbs skipped; the first
-    content word and its "or" alternatives ("killed or injured"), or for a "why" question its
-    named subject and every content word up to the next function word ("Wagner stop
-    advertising")."""
-    out: list[str] = []
-    subject: list[str] = []  # "why did *Prigozhin* thank ...": who the question says did it
+def _counted_event(rest: str) -> tuple[str, ...]:
+    """What the question says happened to the things counted, from the words after them:
+    "were *wounded*", "have been *killed or injured*", "did Putin *conscript*", "does the mayor
+    say have been *evacuated*", "fighters *died*". Empty when the verb says nothing particular
+    ("does it have", "live in") or cannot be told apart from a noun."""
     toks = words(rest)
     i = 0
-    if not whole_phrase and toks and toks[0].lower() in _DO:
-        # "did the regional government *order* ...": the verb ends the subject's words, unless
-        # a reporting verb does ("does the mayor *say* have been evacuated").
+    if toks and toks[0].lower() in _DO:
         run: list[str] = []
         i = 1
-        while i < len(toks):
-            low = toks[i].lower()
+        while i < len(toks) and toks[i].lower() not in _AUX | _REPORTING:
+            if toks[i].lower() in STOPWORDS or toks[i][0].isdigit():
+                if run:
+                    break
+            else:
+                run.append(toks[i])
             i += 1
-            if low in STOPWORDS and not run and low not in _AUX | _REPORTING:
-                continue  # "did *the* regional government ..."
-            if low in _REPORTING or low in _AUX or low in STOPWORDS or toks[i - 1][0].isdigit():
-                i -= 1
-                break
-            run.append(toks[i - 1])
-        if i < len(toks) and toks[i].lower() in _REPORTING:
-            i += 1
-        elif run:
-            return (verb_stem(run[-1]),)
-    while i < len(toks):
-        w = toks[i]
+        if i >= len(toks) or toks[i].lower() not in _REPORTING:
+            # "did the regional government *order*": the verb ends the subject's words.
+            verb = run[-1] if run else ""
+            return _event(verb, toks[i:]) if verb[:1].islower() else ()
+        i += 1  # past the reporting verb: "... say have been evacuated"
+    aux = False
+    while i < len(toks) and toks[i].lower() in _AUX:
+        aux, i = True, i + 1
+    if i >= len(toks):
+        return ()
+    verb = toks[i]
+    if not aux and not _past_form(verb):
+        return ()
+    return _event(verb, toks[i + 1 :]) if verb[:1].islower() else ()
+
+
+def _event(verb: str, following: list[str]) -> tuple[str, ...]:
+    low = verb.lower()
+    if low in STOPWORDS or low in _LIGHT or low in _PREPOSITIONS:
+        return ()
+    out = [verb_stem(verb)]
+    if len(following) >= 2 and following[0].lower() == "or" and following[1][:1].islower():
+        out.append(verb_stem(following[1]))  # "killed or injured"
+    return tuple(out)
+
+
+def _past_form(word: str) -> bool:
+    low = word.lower()
+    return low in IRREGULAR or (low.endswith("ed") and len(low) > 4)
+
+
+def _premise(rest: str) -> tuple[str, ...]:
+    """What a "why" question takes as given: its named subject and the content words of its
+    verb phrase ("why did *Wagner stop advertising* for ...")."""
+    subject: list[str] = []
+    out: list[str] = []
+    for w in words(rest):
         low = w.lower()
-        i += 1
-        if w[0].isdigit():
-            break
-        if not out and (low in _AUX or low in _REPORTING or w[0].isupper() or low in STOPWORDS):
-            if whole_phrase and w[0].isupper() and low not in STOPWORDS:
+        if not out and (low in _AUX or low in _REPORTING or low in STOPWORDS or w[0].isupper()):
+            if w[0].isupper() and low not in STOPWORDS:
                 subject.append(stem(w))
             continue
-        if low in STOPWORDS or w[0].isupper():
-            if low == "or" and i < len(toks) and not whole_phrase:
-                out.append(verb_stem(toks[i]))
-                i += 1
-                continue
+        if low in STOPWORDS or w[0].isupper() or w[0].isdigit():
             break
         out.append(verb_stem(w))
-        if not whole_phrase and (i >= len(toks) or toks[i].lower() != "or"):
-            break
     return tuple(dict.fromkeys(subject + out)) if out else ()
 
 
@@ -295,9 +327,9 @@ def _part(text: str) -> Part:
     presupposes = bool(_WHY_Q.search(text))
     predicate: tuple[str, ...] = ()
     if kind == "count" and after is not None:
-        predicate = _predicate(text[after:], whole_phrase=False)
+        predicate = _counted_event(text[after:])
     elif (why := _WHY_HEAD.search(text)) is not None:
-        predicate = _predicate(text[why.end() :], whole_phrase=True)
+        predicate = _premise(text[why.end() :])
     speaker: tuple[str, ...] = ()
     pronoun = False
     if (asked := _SPEAKER_Q.search(text)) is not None:

@@ -106,7 +106,10 @@ IRREGULAR = {
 # Words for one kind of event: a figure of deaths answers "how many died", not "how many were
 # wounded". Base forms after `verb_stem`.
 SAME_EVENT = (
-    frozenset("kill die dead death fatal fatality fatalities lose loss perish".split()),
+    frozenset(
+        "kill die dead death fatal fatality lose loss perish slaughter massacre murder execut".split()
+    ),
+    frozenset("emigrat migrat flee escap".split()),
     frozenset("injur wound hurt".split()),
 )
 

@@ -112,6 +112,9 @@ def test_what_the_reports_say_shows_each_source(flood: Engine) -> None:
 def test_question_analysis_finds_predicate_speaker_and_initialisms() -> None:
     assert analyse("How many fighters were wounded in May?").parts[0].predicate == ("wound",)
     assert analyse("How many were killed or injured?").parts[0].predicate == ("kill", "injur")
+    assert analyse("How many of them were delivered?").parts[0].predicate == ("deliver",)
+    # A verb that says nothing particular is no condition: any count of valves answers.
+    assert analyse("How many valves does the engine have?").parts[0].predicate == ()
     said = analyse("How many people does the mayor say have been evacuated?").parts[0]
     assert said.predicate == ("evacuat",)  # the reporting verb is skipped
     why = analyse("Why did Ortiz stop the inspections?").parts[0]
