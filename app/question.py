@@ -236,6 +236,8 @@ def _counted_event(rest: str) -> tuple[str, ...]:
             else:
                 run.append(toks[i])
             i += 1
+        if i < len(toks) and toks[i].lower() in _AUX:
+            return ()  # "does the engine *have*"
         if i >= len(toks) or toks[i].lower() not in _REPORTING:
             # "did the regional government *order*": the verb ends the subject's words.
             verb = run[-1] if run else ""
