@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     chroma_port: int = Field(default=8000, description="Chroma server port.")
     dense_k: int = Field(default=12, ge=1, le=200, description="Candidates from dense search.")
     lexical_k: int = Field(default=12, ge=1, le=200, description="Candidates from BM25 search.")
-    evidence_k: int = Field(default=12, ge=1, le=50, description="Passages handed to the judge.")
+    evidence_k: int = Field(default=20, ge=1, le=50, description="Passages handed to the judge.")
     answer_threshold: float | None = Field(
         default=None,
         ge=0.0,

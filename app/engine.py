@@ -70,6 +70,7 @@ class Engine:
         rebuild: bool = False,
         progress: Progress | None = None,
         metrics: Metrics | None = None,
+        judge_model: JudgeModel | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = metrics or Metrics()
@@ -79,7 +80,7 @@ class Engine:
             settings, self.embedder, self.model_fp, rebuild=rebuild, progress=progress
         )
         self.evidence = Evidence(self.index)
-        self.model = JudgeModel.load()
+        self.model = judge_model or JudgeModel.load()
         self.threshold = (
             settings.answer_threshold
             if settings.answer_threshold is not None

@@ -62,6 +62,8 @@ FEATURES = (
     "missing_rare_sentence",
     "missing_share_sentence",
     "unit_covered",
+    "event_said",
+    "speaker_attributed",
 )
 # The answerability gate sees the best sentence's features plus how the ranker rated it.
 GATE_FEATURES = (*FEATURES, "rank_probability", "rank_margin")
@@ -122,6 +124,13 @@ class JudgeModel:
     ranker: Linear  # which sentence holds the answer
     gate: Linear  # does the best sentence answer the question at all
     threshold: float
+
+    @classmethod
+    def untrained(cls) -> JudgeModel:
+        """Zero weights over the current features: for computing features before any training."""
+        zero = Linear(np.zeros(len(FEATURES)), 0.0, np.zeros(len(FEATURES)), np.ones(len(FEATURES)))
+        n = len(GATE_FEATURES)
+        return cls(zero, Linear(np.zeros(n), 0.0, np.zeros(n), np.ones(n)), 0.5)
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> JudgeModel:
@@ -279,6 +288,13 @@ def attributed_to(text: str, speaker: frozenset[str]) -> bool:
     return bool(verbs) and any(stem(w) in speaker for w in subject)
 
 
+def asked_speaker(part: Part, context_terms: tuple[str, ...]) -> frozenset[str]:
+    """Whose words the question asks for, by name or by the short form of their name ("the MPH
+    said" for the Ministry of Public Health); "he" is the name the history gives."""
+    speaker = frozenset(part.speaker or (context_terms if part.speaker_pronoun else ()))
+    return speaker | {letters for letters, named in part.initialisms if speaker.issuperset(named)}
+
+
 def scope_in_context(part: Part, evidence: Evidence, position: int) -> bool:
     """Do the sentence and its paragraph name everything the question is scoped to?"""
     ctx = evidence.context_terms(position) | evidence.sentence_terms(position)
@@ -355,20 +371,24 @@ def featurise(
     rows: list[list[float]] = []
     eligible: list[bool] = []
     q_terms = set(part.content)
+    speaker = asked_speaker(part, context_terms)
     for rank, cand in enumerate(candidates):
         passage = index.passages[cand.position]
         sent = evidence.sentence_terms(cand.position)
         ctx = evidence.context_terms(cand.position) | sent | frozenset(context_terms)
+        # A short form in the text stands for the long one the question writes: "MOD" for
+        # "Ministry of Defence".
+        for letters, named in part.initialisms:
+            if letters in sent:
+                sent |= frozenset(named)
+            if letters in ctx:
+                ctx |= frozenset(named)
         names = evidence.names(cand.position)
         # The scope may be covered by the sentence, its paragraph, its title, or what the whole
         # source is about (its subject is not repeated in every paragraph). A place or year
         # mentioned once elsewhere in the source does not count: that is another scope.
         scope_terms = ctx | evidence.topic_terms(passage.source_id)
-        # A short form in the text stands for the long one the question writes, and back:
-        # "MOD" for "Ministry of Defence".
-        for letters, named in part.initialisms:
-            if letters in ctx:
-                scope_terms |= frozenset(named)
+        # ... and back: the question's "MOD" is the text's "Ministry of Defence".
         scope_terms |= frozenset(t for t in part.scope if t in evidence.initials(cand.position))
         scope_share = _weighted_share(part.scope, scope_terms, idf)
         matched = type_match(part, passage, names)
@@ -390,6 +410,7 @@ def featurise(
         unit_ok = (
             part.answer_type != "count" or not part.units or counts_unit(passage.text, part.units)
         )
+        event_said = says_what_happened(part, evidence, cand.position)
         rows.append(
             [
                 cand.cosine,
@@ -411,6 +432,8 @@ def featurise(
                 max(missing_sent, default=0.0) / max_idf,
                 len(missing_sent) / len(part.content) if part.content else 0.0,
                 float(unit_ok),
+                float(event_said),
+                float(attributed_to(passage.text, speaker)),
             ]
         )
         # Scope is a hard rule: a sentence about another place, year or group is not an answer
@@ -426,7 +449,7 @@ def featurise(
         if part.answer_type in ("person", "place", "date", "year"):
             asked = [t for t in part.content if t not in part.scope]
             premise_ok = premise_ok and (not asked or any(_covered(t, sent) for t in asked))
-        premise_ok = premise_ok and says_what_happened(part, evidence, cand.position)
+        premise_ok = premise_ok and event_said
         eligible.append(matched and scoped and unit_ok and premise_ok and not passage.heading)
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES)), eligible
 
@@ -449,9 +472,7 @@ def judge_part(
         Judged(c, evidence.index.passages[c.position], ok, float(r), float(p))
         for c, ok, r, p in zip(candidates, eligible, rank_probs, probs, strict=True)
     ]
-    speaker = frozenset(part.speaker or (context_terms if part.speaker_pronoun else ()))
-    # ... or by the short form of their name ("the MPH said" for the Ministry of Public Health).
-    speaker |= {letters for letters, named in part.initialisms if speaker.issuperset(named)}
+    speaker = asked_speaker(part, context_terms)
     own = [j for j in judged if j.eligible and attributed_to(j.passage.text, speaker)]
     if own:
         # The speaker's own words answer; what others said about them does not. How likely the

@@ -32,7 +32,7 @@ from sklearn.linear_model import LogisticRegression
 
 from app.config import get_settings, quiet_third_parties
 from app.engine import Engine
-from app.judge import FEATURES, GATE_FEATURES, MODEL_PATH, featurise, gate_rows
+from app.judge import FEATURES, GATE_FEATURES, MODEL_PATH, JudgeModel, featurise, gate_rows
 from app.question import analyse
 from evals import squad2, wagner
 from evals.metrics import auroc
@@ -199,9 +199,16 @@ def main() -> None:
     quiet_third_parties()
     scratch = Path(tempfile.mkdtemp(prefix="verbatim-train-"))
     settings, questions = squad2.settings_for(get_settings(), "dev")
-    engine = Engine(settings)
+    # Features do not depend on the model: engines with an untrained one collect them, so the
+    # features can change before the model that reads them is retrained.
+    engine = Engine(settings, judge_model=JudgeModel.untrained())
     squad_groups = collect(engine, questions)
-    wagner_groups = collect_wagner(Engine(get_settings().model_copy(update={"data_dir": scratch})))
+    wagner_groups = collect_wagner(
+        Engine(
+            get_settings().model_copy(update={"data_dir": scratch}),
+            judge_model=JudgeModel.untrained(),
+        )
+    )
     groups = squad_groups + wagner_groups
     labels = [g.answerable for g in squad_groups]
     print(f"{len(groups)} development questions, {sum(labels)} answerable")
