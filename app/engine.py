@@ -165,8 +165,7 @@ class Engine:
         (one embedding batch). A question that asks what the sources say also gets the best
         sentences of each source that came up, searched within that source."""
         texts = [q.search_text] + [
-            part.text if not q.context_terms else f"{part.text} ({q.search_text})"
-            for part in q.parts
+            f"{part.text} ({q.search_text})" if q.context_terms else part.text for part in q.parts
         ]
         vectors = self.embedder.encode(texts)
         embedded = time.perf_counter()

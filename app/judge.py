@@ -372,6 +372,9 @@ def featurise(
     eligible: list[bool] = []
     q_terms = set(part.content)
     speaker = asked_speaker(part, context_terms)
+    # What the question's pronouns stand for (from the conversation, or from an earlier part):
+    # the evidence must be about it, not about something else that fits the words.
+    referents = tuple(dict.fromkeys(context_terms + part.follows))
     for rank, cand in enumerate(candidates):
         passage = index.passages[cand.position]
         sent = evidence.sentence_terms(cand.position)
@@ -391,6 +394,12 @@ def featurise(
         # ... and back: the question's "MOD" is the text's "Ministry of Defence".
         scope_terms |= frozenset(t for t in part.scope if t in evidence.initials(cand.position))
         scope_share = _weighted_share(part.scope, scope_terms, idf)
+        said_here = (
+            evidence.context_terms(cand.position)
+            | evidence.sentence_terms(cand.position)
+            | evidence.topic_terms(passage.source_id)
+        )
+        about_referent = not referents or any(_covered(t, said_here) for t in referents)
         matched = type_match(part, passage, names)
         sent_content = content_tokens(passage.text)
         novelty = (
@@ -450,7 +459,9 @@ def featurise(
             asked = [t for t in part.content if t not in part.scope]
             premise_ok = premise_ok and (not asked or any(_covered(t, sent) for t in asked))
         premise_ok = premise_ok and event_said
-        eligible.append(matched and scoped and unit_ok and premise_ok and not passage.heading)
+        eligible.append(
+            matched and scoped and unit_ok and premise_ok and about_referent and not passage.heading
+        )
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES)), eligible
 
 

@@ -6,7 +6,7 @@ Nothing here knows the corpus: the rules are about English questions, not about 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from app.text import IRREGULAR, STOPWORDS, capitalised_terms, content_tokens, stem, verb_stem, words
@@ -51,7 +51,9 @@ _PERCENT_Q = re.compile(
 _FIGURE_Q = re.compile(
     r"\bhow\s+(?:many|much|large|big|long|old|far)\b(?!\s+ago)|\bwhat\s+(?:is|was|are|were)?\s*(?:the\s+)?"
     r"(?:percentage|percent|proportion|share|fraction|number|amount|total|count|size|toll|"
-    r"figure|cost|budget|sum|strength|headcount)\b|\bwhat\s+portion\b|\bnumber\s+of\b",
+    r"figure|cost|budget|sum|strength|headcount|temperature|speed|height|depth|weight|length|"
+    r"distance|altitude|elevation|price|age|population)\b|\bwhat\s+portion\b|\bnumber\s+of\b"
+    r"|\bhow\s+(?:hot|cold|fast|high|tall|deep|heavy|wide|often)\b",
     re.I,
 )
 _DATE_Q = re.compile(
@@ -104,6 +106,7 @@ class Part:
     speaker_pronoun: bool = False  # "what did *he* say": the speaker comes from the history
     # Initialisms of the question's multi-word names: "Ministry of Defence" -> "mod".
     initialisms: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    follows: tuple[str, ...] = ()  # names an earlier part gives what this part's pronoun means
 
     @property
     def wants_figure(self) -> bool:
@@ -379,6 +382,12 @@ def analyse(text: str, history: list[tuple[str, str]] | None = None) -> Question
         if previous:
             search_text = f"{text} ({previous})"
     parts = [_part(p) for p in split_parts(text)]
+    # "What did Wagner receive from North Korea, and who paid for *it*?": a later part's pronoun
+    # points back to the names of the parts before it.
+    for i in range(1, len(parts)):
+        if _ANAPHOR.search(parts[i].text):
+            before = tuple(dict.fromkeys(t for p in parts[:i] for t in p.scope))
+            parts[i] = replace(parts[i], follows=before)
     return Question(
         text=text,
         search_text=search_text,

@@ -42,12 +42,24 @@ In Castelo, the floods were the worst in a century, residents said.
 """
 
 
+# Another subject in the same corpus: what a pronoun stands for must not drift onto it.
+REPORT_C = """Braga football club celebrates its history
+
+The club's founder, Manuel Silva, was born in Braga in 1880.
+
+Its stadium was built in 1921 and holds 30,000 fans.
+
+The club won its first league title in 1950, the club said.
+"""
+
+
 @pytest.fixture(scope="module")
 def flood(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     folder = tmp_path_factory.mktemp("flood")
     front = 'title: "{}"\noutlet: null\npublished: null\nurl: null\nnotes: null'
     write_source(folder, "a.md", REPORT_A, front.format("Floods in Valdoria kill 120"))
     write_source(folder, "b.md", REPORT_B, front.format("Valdoria counts the cost"))
+    write_source(folder, "c.md", REPORT_C, front.format("Braga football club history"))
     return Engine(Settings(corpus_dir=Path(folder), data_dir=tmp_path_factory.mktemp("data")))
 
 
@@ -107,6 +119,16 @@ def test_what_the_reports_say_shows_each_source(flood: Engine) -> None:
     r = flood.ask("What do the reports say about the floods in Castelo?")
     assert r.status == "answered"
     assert {c.source_id for c in r.citations if not c.related_only} == {"a", "b"}
+
+
+def test_a_pronoun_stays_with_what_it_stands_for(flood: Engine) -> None:
+    history = [("user", "What did Mayor Ortiz say about the dam?"), ("assistant", "...")]
+    r = flood.ask("Where was she born?", history)
+    assert (r.status, r.decline_reason) == ("declined", "no_evidence")  # not Manuel Silva
+    r = flood.ask("What did Mayor Ortiz say about the dam, and when was it built?")
+    assert r.status == "answered"
+    assert not any("1921" in c.quote for c in r.citations)  # the stadium, not the dam
+    assert "when was it built" in r.answer  # named as the part the corpus does not state
 
 
 def test_question_analysis_finds_predicate_speaker_and_initialisms() -> None:
