@@ -24,7 +24,7 @@ from app.judge import (
 from app.observability import Metrics
 from app.prompts import load_messages
 from app.question import Part, Question, analyse
-from app.retrieve import Candidate, best_in_each_source, hybrid_search
+from app.retrieve import Candidate, best_in_each_source, hybrid_search, search_within
 from app.schemas import AskResponse, DeclineReason
 from app.text import content_tokens
 from app.verify import verify
@@ -43,7 +43,10 @@ SAME_SOURCE_RATIO = 0.6
 COMPARE_RATIO = 0.2
 # ... searched within each of the first sources the question's candidates come from.
 COMPARE_SOURCES = 8
-COMPARE_PER_SOURCE = 3
+COMPARE_PER_SOURCE = 5
+# A part whose named scope only sources holding this share of the passages mention is searched
+# among those sources alone.
+SCOPED_SEARCH_SHARE = 0.2
 
 
 class UnknownSource(ValueError):
@@ -171,20 +174,58 @@ class Engine:
         embedded = time.perf_counter()
         k_dense, k_lex = self.settings.dense_k, self.settings.lexical_k
         whole = hybrid_search(self.index, vectors[0], texts[0], k_dense, k_lex, allowed)
-        per_part = [
-            whole if len(q.parts) == 1 else hybrid_search(self.index, v, t, k_dense, k_lex, allowed)
-            for v, t in zip(vectors[1:], texts[1:], strict=True)
-        ]
+        per_part: list[list[Candidate]] = []
+        scopes: list[frozenset[str] | None] = []
+        for part, v, t in zip(q.parts, vectors[1:], texts[1:], strict=True):
+            scoped = self._scoped_sources(part, allowed, q.context_terms)
+            scopes.append(scoped)
+            if scoped is not None:
+                per_part.append(search_within(self.index, v, t, scoped, k_dense, k_lex))
+            elif len(q.parts) == 1:
+                per_part.append(whole)
+            else:
+                per_part.append(hybrid_search(self.index, v, t, k_dense, k_lex, allowed))
         per_part = [cands[: self.settings.evidence_k] for cands in per_part]
         if any(p.compares_sources for p in q.parts):
-            sources = list(dict.fromkeys(self.index.passages[c.position].source_id for c in whole))
+            found = list(dict.fromkeys(self.index.passages[c.position].source_id for c in whole))
             for i, (v, t) in enumerate(zip(vectors[1:], texts[1:], strict=True)):
                 seen = {c.position for c in per_part[i]}
+                scoped = scopes[i]
+                sources = found
+                if scoped is not None:  # the sources that came up first, then the others
+                    ranked = [self.index.passages[c.position].source_id for c in per_part[i]]
+                    sources = list(dict.fromkeys([*ranked, *sorted(scoped)]))
                 extra = best_in_each_source(
                     self.index, v, t, sources[:COMPARE_SOURCES], COMPARE_PER_SOURCE
                 )
                 per_part[i] += [c for c in extra if c.position not in seen]
         return whole, per_part, embedded
+
+    def _scoped_sources(
+        self, part: Part, allowed: frozenset[str] | None, context: tuple[str, ...]
+    ) -> frozenset[str] | None:
+        """Where evidence for a part can come from when it names its scope ("Wagner",
+        "Bakhmut"): only sources that mention every name can pass the judge's scope rule, so
+        when those are a small share of a large corpus, the search looks only there and is not
+        crowded out by sentences that could never answer. None: search everything.
+
+        Short names ("UK", "MOD") do not narrow the search: the judge also accepts them written
+        out. Nor do names the conversation supplies: the judge accepts those anywhere."""
+        names = [t for t in part.scope if len(t) >= 4 and t not in context]
+        referents = [t for t in (*context, *part.follows) if len(t) >= 4]
+        if not names and referents:
+            # "Where was he born?": the rarest name he stands for.
+            names = [max(referents, key=self.index.bm25.term_idf)]
+        if not names:
+            return None
+        sources: frozenset[str] | None = allowed
+        for term in names:
+            naming = self.index.sources_naming(term)
+            sources = naming if sources is None else sources & naming
+        if not sources:
+            return None
+        share = sum(len(self.index.positions_of(s)) for s in sources) / len(self.index.passages)
+        return sources if share <= SCOPED_SEARCH_SHARE else None
 
     def _allowed(self, source_ids: list[str] | None) -> frozenset[str] | None:
         if source_ids is None:

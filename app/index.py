@@ -27,6 +27,7 @@ from app.embeddings import Embedder
 from app.lexical import BM25Index
 from app.passages import Passage, split_corpus
 from app.sources import Source, corpus_hash, load_corpus
+from app.text import covers, stem, words
 
 log = logging.getLogger(__name__)
 PREFIX = "verbatim_"
@@ -78,6 +79,10 @@ class PassageIndex:
         self._by_source: dict[str, list[Passage]] = {}
         for p in self.passages:
             self._by_source.setdefault(p.source_id, []).append(p)
+        self._titles = {
+            sid: frozenset(stem(w) for w in words(s.title)) for sid, s in self.sources.items()
+        }
+        self._naming: dict[str, frozenset[str]] = {}
 
     def drop_others(self) -> None:
         """Delete every collection but this index's own (after a switch)."""
@@ -85,6 +90,27 @@ class PassageIndex:
 
     def passages_of(self, source_id: str) -> list[Passage]:
         return self._by_source.get(source_id, [])
+
+    def sources_naming(self, term: str) -> frozenset[str]:
+        """The sources whose text or title holds the (stemmed) term, by `covers`: where
+        evidence about a named scope can be at all. Cached per term."""
+        found = self._naming.get(term)
+        if found is None:
+            if len(self._naming) > 10_000:
+                self._naming.clear()
+            vocab = (
+                [
+                    v
+                    for v in self.bm25.idf
+                    if len(v) >= 4 and (v.startswith(term) or term.startswith(v))
+                ]
+                if len(term) >= 4
+                else [term]
+            )
+            hits = {self.passages[int(i)].source_id for v in vocab for i in self.bm25.docs_with(v)}
+            hits |= {sid for sid, title in self._titles.items() if covers(term, title)}
+            found = self._naming[term] = frozenset(hits)
+        return found
 
     def positions_of(self, source_id: str) -> list[int]:
         return [self._position[p.id] for p in self._by_source.get(source_id, [])]

@@ -33,7 +33,9 @@ from app.text import (
     QUESTION_WORDS,
     SAME_EVENT,
     STOPWORDS,
+    SUPERLATIVE,
     content_tokens,
+    covers,
     has_count,
     stem,
     verb_stem,
@@ -156,13 +158,7 @@ def gate_rows(x: np.ndarray, rank_probs: np.ndarray, eligible: list[bool]) -> np
     )
 
 
-def _covered(term: str, vocabulary: frozenset[str]) -> bool:
-    if term in vocabulary:
-        return True
-    if len(term) < 4:
-        return False
-    # 'russia' covers 'russian', 'ukrain' covers 'ukraine': a shared stem of four letters or more.
-    return any(len(v) >= 4 and (v.startswith(term) or term.startswith(v)) for v in vocabulary)
+_covered = covers
 
 
 class Evidence:
@@ -373,7 +369,8 @@ def featurise(
     q_terms = set(part.content)
     speaker = asked_speaker(part, context_terms)
     # What the question's pronouns stand for (from the conversation, or from an earlier part):
-    # the evidence must be about it, not about something else that fits the words.
+    # the evidence must be about it, not about something else that fits the words. One of its
+    # names, as written ("northern" is not "North Korea").
     referents = tuple(dict.fromkeys(context_terms + part.follows))
     for rank, cand in enumerate(candidates):
         passage = index.passages[cand.position]
@@ -399,7 +396,7 @@ def featurise(
             | evidence.sentence_terms(cand.position)
             | evidence.topic_terms(passage.source_id)
         )
-        about_referent = not referents or any(_covered(t, said_here) for t in referents)
+        about_referent = not referents or any(t in said_here for t in referents)
         matched = type_match(part, passage, names)
         sent_content = content_tokens(passage.text)
         novelty = (
@@ -459,6 +456,8 @@ def featurise(
             asked = [t for t in part.content if t not in part.scope]
             premise_ok = premise_ok and (not asked or any(_covered(t, sent) for t in asked))
         premise_ok = premise_ok and event_said
+        # "The tallest mountain": a sentence that ranks nothing does not say which is tallest.
+        premise_ok = premise_ok and (not part.superlative or bool(SUPERLATIVE.search(passage.text)))
         eligible.append(
             matched and scoped and unit_ok and premise_ok and about_referent and not passage.heading
         )

@@ -35,6 +35,11 @@ class BM25Index:
         """Rarity of a (stemmed) term; unseen terms are as rare as a term can be."""
         return self.idf.get(term, math.log(1 + (self.size + 0.5) / 0.5))
 
+    def docs_with(self, term: str) -> np.ndarray:
+        """The documents that hold a (stemmed) term."""
+        hit = self._postings.get(term)
+        return hit[0] if hit is not None else np.zeros(0, dtype=np.int64)
+
     def scores(self, query: str) -> np.ndarray:
         out = np.zeros(self.size, dtype=np.float32)
         for term in set(tokens(query)):

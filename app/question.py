@@ -9,7 +9,16 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from app.text import IRREGULAR, STOPWORDS, capitalised_terms, content_tokens, stem, verb_stem, words
+from app.text import (
+    IRREGULAR,
+    STOPWORDS,
+    asks_superlative,
+    capitalised_terms,
+    content_tokens,
+    stem,
+    verb_stem,
+    words,
+)
 
 AnswerType = Literal[
     "count", "money", "percent", "duration", "year", "date", "person", "place", "other"
@@ -107,6 +116,7 @@ class Part:
     # Initialisms of the question's multi-word names: "Ministry of Defence" -> "mod".
     initialisms: tuple[tuple[str, tuple[str, ...]], ...] = ()
     follows: tuple[str, ...] = ()  # names an earlier part gives what this part's pronoun means
+    superlative: bool = False  # "the *tallest* mountain": the answer must rank things too
 
     @property
     def wants_figure(self) -> bool:
@@ -354,6 +364,7 @@ def _part(text: str) -> Part:
         speaker=speaker,
         speaker_pronoun=pronoun,
         initialisms=initialisms(text),
+        superlative=asks_superlative(text),
     )
 
 

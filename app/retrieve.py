@@ -42,7 +42,16 @@ def hybrid_search(
         keep = {i for i, p in enumerate(index.passages) if p.source_id in source_ids}
         dense = [h for h in dense if h[0] in keep]
         lexical = [h for h in lexical if h[0] in keep]
-    dense, lexical = dense[:dense_k], lexical[:lexical_k]
+    return _fuse(index, query_vector, dense[:dense_k], lexical[:lexical_k])
+
+
+def _fuse(
+    index: PassageIndex,
+    query_vector: np.ndarray,
+    dense: list[tuple[int, float]],
+    lexical: list[tuple[int, float]],
+) -> list[Candidate]:
+    """Reciprocal-rank fusion of a dense and a lexical ranking, best first."""
     best_bm25 = max((s for _, s in lexical), default=0.0) or 1.0
     dense_rank = {pos: r for r, (pos, _) in enumerate(dense)}
     lexical_rank = {pos: r for r, (pos, _) in enumerate(lexical)}
@@ -67,6 +76,32 @@ def hybrid_search(
         )
     out.sort(key=lambda c: c.fused, reverse=True)
     return out
+
+
+def search_within(
+    index: PassageIndex,
+    query_vector: np.ndarray,
+    query_text: str,
+    source_ids: frozenset[str],
+    dense_k: int,
+    lexical_k: int,
+) -> list[Candidate]:
+    """The hybrid search over the passages of some sources only, exactly (no index filter):
+    for a question whose named scope only those sources mention."""
+    positions = np.asarray(
+        [i for sid in sorted(source_ids) for i in index.positions_of(sid)], dtype=np.int64
+    )
+    if not len(positions):
+        return []
+    cosines = index.vectors[positions] @ query_vector
+    scores = index.bm25.scores(query_text)[positions]
+    dense = [(int(positions[i]), float(cosines[i])) for i in np.argsort(-cosines)[:dense_k]]
+    lexical = [
+        (int(positions[i]), float(scores[i]))
+        for i in np.argsort(-scores)[:lexical_k]
+        if scores[i] > 0
+    ]
+    return _fuse(index, query_vector, dense, lexical)
 
 
 def best_in_each_source(

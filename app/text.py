@@ -114,6 +114,36 @@ SAME_EVENT = (
 )
 
 
+# Words that rank: a question about "the tallest" is answered by a sentence that ranks too.
+SUPERLATIVE = re.compile(
+    r"\b(?:most|least|best|worst|first|last|top|only|record|leading|largest|biggest|greatest"
+    r"|smallest|tallest|highest|lowest|longest|shortest|oldest|youngest|newest|earliest|latest"
+    r"|deepest|fastest|slowest|richest|poorest|heaviest|lightest|strongest|weakest|widest"
+    r"|busiest|farthest|furthest|closest|nearest|hottest|coldest)\b",
+    re.I,
+)
+_SUPERLATIVE_Q = re.compile(
+    r"\b(?:largest|biggest|greatest|smallest|tallest|highest|lowest|longest|shortest|oldest"
+    r"|youngest|newest|earliest|deepest|fastest|slowest|richest|poorest|heaviest|lightest"
+    r"|strongest|weakest|widest|busiest|farthest|furthest|closest|nearest|hottest|coldest)\b",
+    re.I,
+)
+
+
+def asks_superlative(text: str) -> bool:
+    return bool(_SUPERLATIVE_Q.search(text))
+
+
+def covers(term: str, vocabulary: frozenset[str] | set[str]) -> bool:
+    """Is the (stemmed) term among the words: exactly, or by a shared stem of four letters or
+    more ('russia' covers 'russian', 'ukrain' covers 'ukraine')?"""
+    if term in vocabulary:
+        return True
+    if len(term) < 4:
+        return False
+    return any(len(v) >= 4 and (v.startswith(term) or term.startswith(v)) for v in vocabulary)
+
+
 def verb_stem(word: str) -> str:
     """`stem`, after mapping an irregular past form to its base ("paid" -> "pay")."""
     low = word.lower()

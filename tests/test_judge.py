@@ -11,6 +11,7 @@ from app.config import Settings
 from app.engine import Engine
 from app.judge import attributed_to
 from app.question import analyse
+from app.retrieve import hybrid_search
 from app.text import DURATION_FIGURE
 from evals.metrics import invariant_breaks
 from tests.conftest import write_source
@@ -53,6 +54,19 @@ The club won its first league title in 1950, the club said.
 """
 
 
+# Many near copies of one sentence about other towns: they crowd the search for "Valdoria".
+TOWNS = ("Arcos", "Belmonte", "Carvia", "Dornas", "Esmeral", "Fontelo", "Gavira", "Horta")
+REPORT_D = "Rescue operations across the region\n\n" + "\n\n".join(
+    f"The rescue operation in {town} {n} lasted {d} days after the floods, officials said."
+    for town in TOWNS
+    for n, d in zip(
+        ("North", "South", "East", "West", "Centre", "Upper", "Lower", "Old"),
+        range(2, 10),
+        strict=True,
+    )
+)
+
+
 @pytest.fixture(scope="module")
 def flood(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     folder = tmp_path_factory.mktemp("flood")
@@ -72,7 +86,9 @@ def _supporting(engine: Engine, question: str) -> tuple[str, str | None, str]:
 def test_a_count_of_deaths_does_not_answer_how_many_were_injured(flood: Engine) -> None:
     status, _, quotes = _supporting(flood, "How many people were killed in the floods in Valdoria?")
     assert status == "answered" and "120 people were killed" in quotes
-    status, reason, _ = _supporting(flood, "How many people were injured in the floods in Valdoria?")
+    status, reason, _ = _supporting(
+        flood, "How many people were injured in the floods in Valdoria?"
+    )
     assert (status, reason) == ("declined", "figure_not_in_corpus")
     # Another word for the same event is the same question.
     status, _, quotes = _supporting(flood, "How many people died in the floods in Valdoria?")
@@ -91,6 +107,31 @@ def test_how_long_needs_a_figure_with_its_unit(flood: Engine) -> None:
     assert status == "answered" and "nine days" in quotes
     assert DURATION_FIGURE.search("a six-month contract")
     assert not DURATION_FIGURE.search("thousands will return in the coming weeks")
+
+
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    folder = tmp_path_factory.mktemp("crowded")
+    front = 'title: "{}"\noutlet: null\npublished: null\nurl: null\nnotes: null'
+    write_source(folder, "a.md", REPORT_A, front.format("Floods in Valdoria kill 120"))
+    write_source(folder, "d.md", REPORT_D, front.format("Rescue operations across the region"))
+    return Engine(Settings(corpus_dir=Path(folder), data_dir=tmp_path_factory.mktemp("data")))
+
+
+def test_a_named_scope_is_searched_where_it_is_named(crowded: Engine) -> None:
+    # 64 sentences about rescues elsewhere outrank the one about Valdoria on every word but the
+    # name, and push it out of the candidates; the search for a named scope looks only in the
+    # sources that name it, where it is found.
+    question = "How long did the rescue operation in Valdoria last?"
+    target = "The rescue operation lasted nine days, according to the fire service."
+    q = analyse(question)
+    vector = crowded.embedder.encode([question])[0]
+    everywhere = hybrid_search(crowded.index, vector, question, 12, 12)
+    texts = [crowded.index.passages[c.position].text for c in everywhere[:20]]
+    assert target not in texts
+    _, per_part, _ = crowded.retrieve(q)
+    assert target in [crowded.index.passages[c.position].text for c in per_part[0]]
+    assert {crowded.index.passages[c.position].source_id for c in per_part[0]} == {"a"}
 
 
 def test_a_short_form_in_the_text_covers_the_long_name_in_the_question(flood: Engine) -> None:
