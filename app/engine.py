@@ -37,7 +37,8 @@ OFF_TOPIC_COSINE = 0.22
 WEAK_TOPIC_COSINE = 0.38
 WEAK_TOPIC_COVERAGE = 0.5
 RELATED_COSINE = 0.3
-# A second quote from the same source must be rated at least this share of the best one.
+# A second quote from a source must be rated at least this share of that source's best one (and
+# at least COMPARE_RATIO of the best overall).
 SAME_SOURCE_RATIO = 0.6
 # When the question compares sources, another source's best sentence is shown down to this share.
 COMPARE_RATIO = 0.2
@@ -292,9 +293,10 @@ class Engine:
         compare = any(p.compares_sources for p in q.parts)
         for part, judged, ok in zip(q.parts, verdicts, accepted, strict=True):
             if ok:
-                picked = self._pick(ok)
+                firsts, seconds = self._pick(ok)
                 if compare:
-                    picked += self._each_source(part, judged, picked)
+                    firsts += self._each_source(part, judged, firsts)
+                picked = (firsts + seconds)[: self.settings.max_quotes]
                 quotes += [quote_for(self.index, j.candidate.position) for j in picked]
         unanswered = [p.text for p, judged in zip(q.parts, accepted, strict=True) if not judged]
         return compose_answer(
@@ -306,21 +308,24 @@ class Engine:
             corpus_version=self.corpus_version,
         )
 
-    def _pick(self, judged: list[Judged]) -> list[Judged]:
-        """The best quote; the best of each other source that also answers, side by side
-        (conflicts are shown, not resolved); and a close second sentence of the same source
-        (answers that take two sentences)."""
+    def _pick(self, judged: list[Judged]) -> tuple[list[Judged], list[Judged]]:
+        """The best quote and the best of each other source that also answers, side by side
+        (conflicts are shown, not resolved); then close second sentences of a source (answers
+        that take two sentences). Breadth first: the quote limit cuts a second sentence before
+        it cuts a source."""
         best = judged[0]
-        picked = [best]
-        for j in judged[1:]:
-            if len(picked) >= self.settings.max_quotes:
-                break
-            sources = {x.passage.source_id for x in picked}
-            if j.passage.source_id not in sources or (
-                j.rank_probability >= best.rank_probability * SAME_SOURCE_RATIO
+        firsts: dict[str, Judged] = {}
+        seconds: list[Judged] = []
+        for j in judged:
+            own = firsts.get(j.passage.source_id)
+            if own is None:
+                firsts[j.passage.source_id] = j
+            elif (
+                j.rank_probability >= own.rank_probability * SAME_SOURCE_RATIO
+                and j.rank_probability >= best.rank_probability * COMPARE_RATIO
             ):
-                picked.append(j)
-        return picked
+                seconds.append(j)
+        return list(firsts.values()), seconds
 
     def _each_source(self, part: Part, judged: list[Judged], picked: list[Judged]) -> list[Judged]:
         """For "what do the sources say": the best eligible sentence of every other source, so

@@ -242,7 +242,7 @@ def says_what_happened(part: Part, evidence: Evidence, position: int) -> bool:
     stop advertising on billboards"."""
     if not part.predicate:
         return True
-    if part.answer_type == "count":
+    if part.answer_type in ("count", "money"):
         said = evidence.sentence_verbs(position)
         return any(_covered(w, said) for w in _event_words(part.predicate))
     if part.presupposes:

@@ -204,6 +204,7 @@ _LINKS = frozenset("of for and the".split())
 
 
 _HOW_MANY = re.compile(r"\b(?:how\s+many|number\s+of)\s+", re.I)
+_HOW_MUCH = re.compile(r"\bhow\s+much\s+(?:money\s+)?", re.I)
 _WORD_AT = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\S", re.UNICODE)
 
 
@@ -253,8 +254,8 @@ def _counted_event(rest: str) -> tuple[str, ...]:
             return ()  # "does the engine *have*"
         if i >= len(toks) or toks[i].lower() not in _REPORTING:
             # "did the regional government *order*": the verb ends the subject's words.
-            verb = run[-1] if run else ""
-            return _event(verb, toks[i:]) if verb[:1].islower() else ()
+            verb = next((w for w in reversed(run) if w[:1].islower()), "")
+            return _event(verb, toks[i:]) if verb else ()
         i += 1  # past the reporting verb: "... say have been evacuated"
     aux = False
     while i < len(toks) and toks[i].lower() in _AUX:
@@ -262,6 +263,12 @@ def _counted_event(rest: str) -> tuple[str, ...]:
     if i >= len(toks):
         return ()
     verb = toks[i]
+    if aux and (verb[:1].isupper() or verb.lower() in ("a", "an", "the", "each", "every")):
+        # A passive with its subject between: "how much is *a Wagner fighter* paid".
+        later = next((j for j in range(i + 1, min(i + 5, len(toks))) if _past_form(toks[j])), None)
+        if later is None:
+            return ()
+        i, verb = later, toks[later]
     if not aux and not _past_form(verb):
         return ()
     return _event(verb, toks[i + 1 :]) if verb[:1].islower() else ()
@@ -343,6 +350,8 @@ def _part(text: str) -> Part:
     predicate: tuple[str, ...] = ()
     if kind == "count" and after is not None:
         predicate = _counted_event(text[after:])
+    elif kind == "money" and (much := _HOW_MUCH.search(text)) is not None:
+        predicate = _counted_event(text[much.end() :])  # "how much is a fighter *paid*"
     elif (why := _WHY_HEAD.search(text)) is not None:
         predicate = _premise(text[why.end() :])
     speaker: tuple[str, ...] = ()

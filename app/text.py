@@ -71,7 +71,8 @@ DURATION = re.compile(
 YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 MONEY = re.compile(r"[$€£]\s?\d|\b(?:dollars?|euros?|pounds|rubles?|roubles?|usd)\b", re.I)
 PERCENT = re.compile(
-    r"\d\s?(?:%|percent|per cent)|\b(?:half|quarter|third|fraction|share|majority|minority)\b",
+    r"\d\s?(?:%|percent|per cent)|\b(?:half|quarter|third|fraction|share|majority|minority)\b"
+    r"|\b\d[\d,]*\s+of\s+(?:whom|them|these|those)\b",  # "40,000 of whom": a part of a whole
     re.I,
 )
 

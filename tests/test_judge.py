@@ -95,6 +95,13 @@ def test_a_count_of_deaths_does_not_answer_how_many_were_injured(flood: Engine) 
     assert status == "answered" and "120 people were killed" in quotes
 
 
+def test_an_amount_paid_is_not_an_amount_of_damage(flood: Engine) -> None:
+    status, _, quotes = _supporting(flood, "How much do insurers estimate the flood damage at?")
+    assert status == "answered" and "$80 million" in quotes
+    status, reason, _ = _supporting(flood, "How much were the volunteers in Castelo paid?")
+    assert (status, reason) == ("declined", "figure_not_in_corpus")
+
+
 def test_why_question_whose_premise_the_text_never_states_is_declined(flood: Engine) -> None:
     status, reason, _ = _supporting(
         flood, "Why did the regional government cancel the evacuation of residents?"
@@ -176,6 +183,7 @@ def test_question_analysis_finds_predicate_speaker_and_initialisms() -> None:
     assert analyse("How many fighters were wounded in May?").parts[0].predicate == ("wound",)
     assert analyse("How many were killed or injured?").parts[0].predicate == ("kill", "injur")
     assert analyse("How many of them were delivered?").parts[0].predicate == ("deliver",)
+    assert analyse("How much is a volunteer paid per day?").parts[0].predicate == ("pay",)
     # A verb that says nothing particular is no condition: any count of valves answers.
     assert analyse("How many valves does the engine have?").parts[0].predicate == ()
     said = analyse("How many people does the mayor say have been evacuated?").parts[0]
