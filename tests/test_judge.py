@@ -67,14 +67,26 @@ REPORT_D = "Rescue operations across the region\n\n" + "\n\n".join(
 )
 
 
+TITLES = {
+    "a": "Floods in Valdoria kill 120",
+    "b": "Valdoria counts the cost",
+    "c": "Braga football club history",
+    "d": "Rescue operations across the region",
+}
+
+
+def _engine(factory: pytest.TempPathFactory, reports: dict[str, str]) -> Engine:
+    """An engine over the given reports, each a source with its title and no other provenance."""
+    folder = factory.mktemp("corpus")
+    front = 'title: "{}"\noutlet: null\npublished: null\nurl: null\nnotes: null'
+    for source_id, body in reports.items():
+        write_source(folder, f"{source_id}.md", body, front.format(TITLES[source_id]))
+    return Engine(Settings(corpus_dir=Path(folder), data_dir=factory.mktemp("data")))
+
+
 @pytest.fixture(scope="module")
 def flood(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    folder = tmp_path_factory.mktemp("flood")
-    front = 'title: "{}"\noutlet: null\npublished: null\nurl: null\nnotes: null'
-    write_source(folder, "a.md", REPORT_A, front.format("Floods in Valdoria kill 120"))
-    write_source(folder, "b.md", REPORT_B, front.format("Valdoria counts the cost"))
-    write_source(folder, "c.md", REPORT_C, front.format("Braga football club history"))
-    return Engine(Settings(corpus_dir=Path(folder), data_dir=tmp_path_factory.mktemp("data")))
+    return _engine(tmp_path_factory, {"a": REPORT_A, "b": REPORT_B, "c": REPORT_C})
 
 
 def _supporting(engine: Engine, question: str) -> tuple[str, str | None, str]:
@@ -118,11 +130,7 @@ def test_how_long_needs_a_figure_with_its_unit(flood: Engine) -> None:
 
 @pytest.fixture(scope="module")
 def crowded(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    folder = tmp_path_factory.mktemp("crowded")
-    front = 'title: "{}"\noutlet: null\npublished: null\nurl: null\nnotes: null'
-    write_source(folder, "a.md", REPORT_A, front.format("Floods in Valdoria kill 120"))
-    write_source(folder, "d.md", REPORT_D, front.format("Rescue operations across the region"))
-    return Engine(Settings(corpus_dir=Path(folder), data_dir=tmp_path_factory.mktemp("data")))
+    return _engine(tmp_path_factory, {"a": REPORT_A, "d": REPORT_D})
 
 
 def test_a_named_scope_is_searched_where_it_is_named(crowded: Engine) -> None:
