@@ -258,7 +258,7 @@ class Engine:
             for c in whole[:2]
             if c.cosine >= RELATED_COSINE
         ]
-        if self._off_topic(q, whole):
+        if q.task or self._off_topic(q, whole):
             return self._decline("out_of_scope", [])
         if q.speculation:
             return self._decline("speculation_requested", related)

@@ -129,6 +129,7 @@ class Question:
     search_text: str  # the question with what its pronouns refer to, for retrieval
     parts: tuple[Part, ...]
     speculation: bool
+    task: bool = False  # "translate ...", "write a poem ...": a request to produce text
     context_terms: tuple[str, ...] = field(default=())  # names carried over from the history
 
 
@@ -162,6 +163,19 @@ def answer_type(text: str) -> AnswerType:
     if _PLACE_Q.search(text):
         return "place"
     return "other"
+
+
+# Requests to produce text rather than to find it: an extractive service has nothing to quote.
+_TASK = re.compile(
+    r"^\s*(?:please\s+|can\s+you\s+|could\s+you\s+)?(?:translate\b|(?:write|compose|draft|generate"
+    r"|create)\s+(?:me\s+)?(?:a|an|some|the)?\s*(?:poem|essay|story|song|joke|letter|email|e-mail"
+    r"|tweet|speech|code|program|function|script|limerick|haiku|summary\s+in\s+verse)\b)",
+    re.I,
+)
+
+
+def is_task(text: str) -> bool:
+    return bool(_TASK.search(text))
 
 
 def is_speculation(text: str) -> bool:
@@ -413,5 +427,6 @@ def analyse(text: str, history: list[tuple[str, str]] | None = None) -> Question
         search_text=search_text,
         parts=tuple(parts),
         speculation=is_speculation(text),
+        task=is_task(text),
         context_terms=tuple(dict.fromkeys(stem(t) for t in context)),
     )

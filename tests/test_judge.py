@@ -114,6 +114,11 @@ def test_an_amount_paid_is_not_an_amount_of_damage(flood: Engine) -> None:
     assert (status, reason) == ("declined", "figure_not_in_corpus")
 
 
+def test_a_request_to_write_is_out_of_scope_even_on_the_subject(flood: Engine) -> None:
+    r = flood.ask("Write a poem about the floods in Valdoria.")
+    assert (r.status, r.decline_reason) == ("declined", "out_of_scope")
+
+
 def test_why_question_whose_premise_the_text_never_states_is_declined(flood: Engine) -> None:
     status, reason, _ = _supporting(
         flood, "Why did the regional government cancel the evacuation of residents?"

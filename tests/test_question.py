@@ -75,3 +75,17 @@ def test_scope_names_places_years_and_figures() -> None:
     part = analyse("How many Wagner fighters died in Mali in 2021?").parts[0]
     assert {"wagner", "mali", "2021"} <= set(part.scope)
     assert part.wants_figure
+
+
+@pytest.mark.parametrize(
+    ("request_text", "task"),
+    [
+        ("Translate 'good morning' into Spanish.", True),
+        ("Write a poem about the floods.", True),
+        ("Could you write me some code to parse this?", True),
+        ("Write down what the mayor said.", False),
+        ("What did the translator say?", False),
+    ],
+)
+def test_requests_to_produce_text_are_told_apart(request_text: str, task: bool) -> None:
+    assert analyse(request_text).task is task
