@@ -314,6 +314,8 @@ def _premise(rest: str) -> tuple[str, ...]:
             if w[0].isupper() and low not in STOPWORDS:
                 subject.append(stem(w))
             continue
+        if low in _AUX:
+            continue  # "the weapons *would* transform": the verb phrase goes on
         if low in STOPWORDS or w[0].isupper() or w[0].isdigit():
             break
         out.append(verb_stem(w))

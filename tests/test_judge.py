@@ -203,6 +203,8 @@ def test_question_analysis_finds_predicate_speaker_and_initialisms() -> None:
     assert said.predicate == ("evacuat",)  # the reporting verb is skipped
     why = analyse("Why did Ortiz stop the inspections?").parts[0]
     assert why.predicate == ("ortiz", "stop")
+    said = analyse("Why did Ortiz say the dam would collapse?").parts[0]
+    assert said.predicate == ("ortiz", "dam", "collapse")  # the claim, past its modal
     assert analyse("What did Ortiz say about it?").parts[0].speaker == ("ortiz",)
     assert analyse("What did she say about it?").parts[0].speaker_pronoun
     initials = dict(analyse("What did the Ministry of Public Health say?").parts[0].initialisms)
