@@ -45,6 +45,11 @@ _SPECULATION = [
         r"\b(?:just\s+)?(?:give|tell)\s+me\s+(?:a|any|some)\s+(?:number|figure|estimate)\b",
         r"\bround(?:ed)?\s+(?:it\s+|that\s+|the\s+\w+\s+)?(?:up|down|off)\b",
         r"\bhypothetically\b",
+        # Asking for new text about the subject is asking to invent it.
+        r"^\s*(?:please\s+|can\s+you\s+|could\s+you\s+)?(?:write|compose|draft|generate|create)"
+        r"\s+(?:me\s+)?(?:a|an|some|the)?\s*(?:\w+\s+){0,2}?(?:poem|essay|story|song|joke|letter"
+        r"|e-?mail|tweet"
+        r"|speech|limerick|haiku|fictional|imaginary)\b",
         r"\bwould\s+(?:probably|likely)\s+be\b",
         r"\bfill\s+in\s+(?:the|a)\s+(?:number|figure|gap)\b",
     )
@@ -129,7 +134,7 @@ class Question:
     search_text: str  # the question with what its pronouns refer to, for retrieval
     parts: tuple[Part, ...]
     speculation: bool
-    task: bool = False  # "translate ...", "write a poem ...": a request to produce text
+    task: bool = False  # "translate ...", "write code ...": a task no corpus answers
     context_terms: tuple[str, ...] = field(default=())  # names carried over from the history
 
 
@@ -165,11 +170,10 @@ def answer_type(text: str) -> AnswerType:
     return "other"
 
 
-# Requests to produce text rather than to find it: an extractive service has nothing to quote.
+# Tasks that no corpus answers, whatever it covers: translating, writing code.
 _TASK = re.compile(
-    r"^\s*(?:please\s+|can\s+you\s+|could\s+you\s+)?(?:translate\b|(?:write|compose|draft|generate"
-    r"|create)\s+(?:me\s+)?(?:a|an|some|the)?\s*(?:poem|essay|story|song|joke|letter|email|e-mail"
-    r"|tweet|speech|code|program|function|script|limerick|haiku|summary\s+in\s+verse)\b)",
+    r"^\s*(?:please\s+|can\s+you\s+|could\s+you\s+)?(?:translate\b|(?:write|generate|create)"
+    r"\s+(?:me\s+)?(?:a|an|some|the)?\s*(?:code|program|function|script|regex|query)\b)",
     re.I,
 )
 

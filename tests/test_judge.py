@@ -114,8 +114,11 @@ def test_an_amount_paid_is_not_an_amount_of_damage(flood: Engine) -> None:
     assert (status, reason) == ("declined", "figure_not_in_corpus")
 
 
-def test_a_request_to_write_is_out_of_scope_even_on_the_subject(flood: Engine) -> None:
+def test_requests_to_produce_text_are_declined(flood: Engine) -> None:
+    # On the subject, new text is invention; a translation is about no corpus at all.
     r = flood.ask("Write a poem about the floods in Valdoria.")
+    assert (r.status, r.decline_reason) == ("declined", "speculation_requested")
+    r = flood.ask("Translate 'the floods in Valdoria' into Spanish.")
     assert (r.status, r.decline_reason) == ("declined", "out_of_scope")
 
 

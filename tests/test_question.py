@@ -81,11 +81,16 @@ def test_scope_names_places_years_and_figures() -> None:
     ("request_text", "task"),
     [
         ("Translate 'good morning' into Spanish.", True),
-        ("Write a poem about the floods.", True),
         ("Could you write me some code to parse this?", True),
         ("Write down what the mayor said.", False),
         ("What did the translator say?", False),
     ],
 )
-def test_requests_to_produce_text_are_told_apart(request_text: str, task: bool) -> None:
+def test_tasks_no_corpus_answers_are_told_apart(request_text: str, task: bool) -> None:
     assert analyse(request_text).task is task
+
+
+def test_asking_for_new_text_about_the_subject_is_asking_to_invent() -> None:
+    assert is_speculation("Write a poem about the floods.")
+    assert is_speculation("Compose a short story about the battle")
+    assert not is_speculation("Write down what the mayor said.")
