@@ -158,9 +158,6 @@ def gate_rows(x: np.ndarray, rank_probs: np.ndarray, eligible: list[bool]) -> np
     )
 
 
-_covered = covers
-
-
 class Evidence:
     """Per-passage word sets, computed once per passage and kept for the process."""
 
@@ -222,7 +219,7 @@ def counts_unit(text: str, units: tuple[str, ...]) -> bool:
     for i, tok in enumerate(toks):
         if tok[:1].isdigit() or tok in NUMBER_WORDS:
             window = frozenset(toks[i + 1 : i + 1 + UNIT_WINDOW])
-            if any(_covered(u, window) for u in units):
+            if any(covers(u, window) for u in units):
                 return True
     return False
 
@@ -244,10 +241,10 @@ def says_what_happened(part: Part, evidence: Evidence, position: int) -> bool:
         return True
     if part.answer_type in ("count", "money"):
         said = evidence.sentence_verbs(position)
-        return any(_covered(w, said) for w in _event_words(part.predicate))
+        return any(covers(w, said) for w in _event_words(part.predicate))
     if part.presupposes:
         said = evidence.context_verbs(position)
-        return all(_covered(w, said) for w in part.predicate)
+        return all(covers(w, said) for w in part.predicate)
     return True
 
 
@@ -294,14 +291,14 @@ def asked_speaker(part: Part, context_terms: tuple[str, ...]) -> frozenset[str]:
 def scope_in_context(part: Part, evidence: Evidence, position: int) -> bool:
     """Do the sentence and its paragraph name everything the question is scoped to?"""
     ctx = evidence.context_terms(position) | evidence.sentence_terms(position)
-    return bool(part.scope) and all(_covered(t, ctx) for t in part.scope)
+    return bool(part.scope) and all(covers(t, ctx) for t in part.scope)
 
 
 def names_scope(part: Part, evidence: Evidence, position: int) -> bool:
     """Does the sentence itself name everything the question is scoped to (its place, year,
     group)? Such a sentence is the most useful related evidence when the answer is declined."""
     sent = evidence.sentence_terms(position)
-    return bool(part.scope) and all(_covered(t, sent) for t in part.scope)
+    return bool(part.scope) and all(covers(t, sent) for t in part.scope)
 
 
 def contradicts(part: Part, passage: Passage) -> bool:
@@ -339,7 +336,7 @@ def type_match(part: Part, passage: Passage, names: frozenset[str]) -> bool:
         names = frozenset(stem(m.group(1)) for m in _LOCATED.finditer(text)) & names
     if kind in ("person", "place"):
         asked = set(part.scope)
-        return any(not _covered(n, frozenset(asked)) for n in names) if asked else bool(names)
+        return any(not covers(n, frozenset(asked)) for n in names) if asked else bool(names)
     return True
 
 
@@ -349,7 +346,7 @@ def _weighted_share(
     if not terms:
         return 1.0
     total = sum(idf.get(t, 1.0) for t in terms)
-    hit = sum(idf.get(t, 1.0) for t in terms if _covered(t, vocabulary))
+    hit = sum(idf.get(t, 1.0) for t in terms if covers(t, vocabulary))
     return hit / total if total else 0.0
 
 
@@ -407,8 +404,8 @@ def featurise(
         neg_mismatch = float(part.negated != bool(_NEG.search(passage.text)))
         # The rarest question word that neither the sentence nor its context mentions: an
         # unanswerable question often names one thing the passage never does.
-        missing = [idf.get(t, max_idf) for t in part.content if not _covered(t, ctx)]
-        missing_sent = [idf.get(t, max_idf) for t in part.content if not _covered(t, sent)]
+        missing = [idf.get(t, max_idf) for t in part.content if not covers(t, ctx)]
+        missing_sent = [idf.get(t, max_idf) for t in part.content if not covers(t, sent)]
         bigrams = list(zip(part.content, part.content[1:], strict=False))
         sent_bigrams = set(zip(sent_content, sent_content[1:], strict=False))
         # A count of something else is not the count asked for ("how many prisons" is not
@@ -454,7 +451,7 @@ def featurise(
         # also say something the question asks about beyond its scope ("who *commands* ...").
         if part.answer_type in ("person", "place", "date", "year"):
             asked = [t for t in part.content if t not in part.scope]
-            premise_ok = premise_ok and (not asked or any(_covered(t, sent) for t in asked))
+            premise_ok = premise_ok and (not asked or any(covers(t, sent) for t in asked))
         premise_ok = premise_ok and event_said
         # "The tallest mountain": a sentence that ranks nothing does not say which is tallest.
         premise_ok = premise_ok and (not part.superlative or bool(SUPERLATIVE.search(passage.text)))
@@ -471,8 +468,8 @@ def judge_part(
     model: JudgeModel,
     context_terms: tuple[str, ...] = (),
 ) -> list[Judged]:
-    """Every candidate with its verdict, best first: when the question asks what someone said,
-    the sentences in that speaker's words come before the rest."""
+    """Every candidate with its verdict, best first. When the question asks what someone said
+    and their own words are among the candidates, only those answer."""
     if not candidates:
         return []
     x, eligible = featurise(part, candidates, evidence, context_terms)
