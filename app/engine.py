@@ -225,7 +225,7 @@ class Engine:
             sources = naming if sources is None else sources & naming
         if not sources:
             return None
-        share = sum(len(self.index.positions_of(s)) for s in sources) / len(self.index.passages)
+        share = sum(len(self.index.passages_of(s)) for s in sources) / len(self.index.passages)
         return sources if share <= SCOPED_SEARCH_SHARE else None
 
     def _allowed(self, source_ids: list[str] | None) -> frozenset[str] | None:

@@ -77,8 +77,10 @@ class PassageIndex:
     def __post_init__(self) -> None:
         self._position = {p.id: i for i, p in enumerate(self.passages)}
         self._by_source: dict[str, list[Passage]] = {}
-        for p in self.passages:
+        self._positions: dict[str, list[int]] = {}
+        for i, p in enumerate(self.passages):
             self._by_source.setdefault(p.source_id, []).append(p)
+            self._positions.setdefault(p.source_id, []).append(i)
         self._titles = {
             sid: frozenset(stem(w) for w in words(s.title)) for sid, s in self.sources.items()
         }
@@ -98,22 +100,14 @@ class PassageIndex:
         if found is None:
             if len(self._naming) > 10_000:
                 self._naming.clear()
-            vocab = (
-                [
-                    v
-                    for v in self.bm25.idf
-                    if len(v) >= 4 and (v.startswith(term) or term.startswith(v))
-                ]
-                if len(term) >= 4
-                else [term]
-            )
+            vocab = [v for v in self.bm25.idf if covers(term, (v,))]
             hits = {self.passages[int(i)].source_id for v in vocab for i in self.bm25.docs_with(v)}
             hits |= {sid for sid, title in self._titles.items() if covers(term, title)}
             found = self._naming[term] = frozenset(hits)
         return found
 
     def positions_of(self, source_id: str) -> list[int]:
-        return [self._position[p.id] for p in self._by_source.get(source_id, [])]
+        return self._positions.get(source_id, [])
 
 
 def _existing(client: Any, name: str) -> Any | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before
@@ -135,7 +136,7 @@ def asks_superlative(text: str) -> bool:
     return bool(_SUPERLATIVE_Q.search(text))
 
 
-def covers(term: str, vocabulary: frozenset[str] | set[str]) -> bool:
+def covers(term: str, vocabulary: Collection[str]) -> bool:
     """Is the (stemmed) term among the words: exactly, or by a shared stem of four letters or
     more ('russia' covers 'russian', 'ukrain' covers 'ukraine')?"""
     if term in vocabulary:
