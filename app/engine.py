@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from app.compose import Quote, compose_answer, compose_decline, quote_for
 from app.config import Settings
@@ -22,8 +24,10 @@ from app.judge import (
     scope_in_context,
 )
 from app.observability import Metrics
+from app.passages import Passage
 from app.prompts import load_messages
 from app.question import Part, Question, analyse
+from app.reader import Reader, Reads, reader_query
 from app.retrieve import Candidate, best_in_each_source, hybrid_search, search_within
 from app.schemas import AskResponse, DeclineReason
 from app.text import content_tokens
@@ -75,6 +79,7 @@ class Engine:
         progress: Progress | None = None,
         metrics: Metrics | None = None,
         judge_model: JudgeModel | None = None,
+        reader: Reads | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = metrics or Metrics()
@@ -85,6 +90,7 @@ class Engine:
         )
         self.evidence = Evidence(self.index)
         self.model = judge_model or JudgeModel.load()
+        self.reader: Reads = reader or Reader(device=settings.device)
         self.threshold = (
             settings.answer_threshold
             if settings.answer_threshold is not None
@@ -110,6 +116,8 @@ class Engine:
 
     def warm_up(self) -> None:
         self.embedder.encode(["warm up"])
+        if self.index.passages:
+            self.reader.score("warm up", self.index.passages[:1])
 
     def ask(
         self,
@@ -137,8 +145,16 @@ class Engine:
         t3 = clock()
         trace.retrieved = [c.position for c in whole]
         trace.dense_top = next(((c.position, c.cosine) for c in whole if c.dense_rank == 0), None)
+        reading: list[float] = []
         verdicts = [
-            judge_part(part, cands, self.evidence, self.model, q.context_terms)
+            judge_part(
+                part,
+                cands,
+                self.evidence,
+                self.model,
+                self._reading(q, part, reading),
+                q.context_terms,
+            )
             for part, cands in zip(q.parts, per_part, strict=True)
         ]
         t4 = clock()
@@ -156,11 +172,27 @@ class Engine:
             "embed": t2 - t1,
             "search": t3 - t2,
             "judge": t4 - t3,
+            "read": sum(reading),  # the reader's share of judging
             "compose": t5 - t4,
             "verify": t6 - t5,
             "total": t6 - t0,
         }
         return response, trace
+
+    def _reading(
+        self, q: Question, part: Part, spent: list[float]
+    ) -> Callable[[list[Passage]], np.ndarray]:
+        """The reader, bound to this part's question; the time it takes is added to `spent`."""
+        query = reader_query(q, part)
+
+        def read(passages: list[Passage]) -> np.ndarray:
+            start = time.perf_counter()
+            try:
+                return self.reader.score(query, passages)
+            finally:
+                spent.append(time.perf_counter() - start)
+
+        return read
 
     def retrieve(
         self, q: Question, allowed: frozenset[str] | None = None

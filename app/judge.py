@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -67,8 +68,10 @@ FEATURES = (
     "event_said",
     "speaker_attributed",
 )
-# The answerability gate sees the best sentence's features plus how the ranker rated it.
-GATE_FEATURES = (*FEATURES, "rank_probability", "rank_margin")
+# The answerability gate sees a sentence's features, how the ranker rated it, and what the reader
+# (app/reader.py) made of the ranker's best eligible sentence.
+GATE_FEATURES = (*FEATURES, "rank_probability", "rank_margin", "reader")
+ReadFn = Callable[[list[Passage]], np.ndarray]
 _DATEISH = re.compile(
     r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
     r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
@@ -146,16 +149,26 @@ class JudgeModel:
         )
 
 
-def gate_rows(x: np.ndarray, rank_probs: np.ndarray, eligible: list[bool]) -> np.ndarray:
-    """Each candidate's features, its ranker probability, and its margin over the best other."""
+def best_eligible(rank_probs: np.ndarray, eligible: list[bool]) -> int | None:
+    """The ranker's best eligible candidate: the one the reader reads."""
+    ok = [i for i, e in enumerate(eligible) if e]
+    return max(ok, key=lambda i: (rank_probs[i], -i)) if ok else None
+
+
+def gate_rows(
+    x: np.ndarray, rank_probs: np.ndarray, eligible: list[bool], reader: float
+) -> np.ndarray:
+    """Each candidate's features, its ranker probability and margin over the best other, and
+    the reader's logit for the ranker's best eligible sentence (whether the question is answered
+    at all is the same question for every candidate)."""
+    if not len(x):
+        return np.zeros((0, len(GATE_FEATURES)))
     ok = np.asarray(eligible, dtype=bool)
     margins = np.zeros(len(rank_probs))
     for i in range(len(rank_probs)):
-        others = rank_probs[ok & (np.arange(len(rank_probs)) != i)]
-        margins[i] = rank_probs[i] - (others.max() if len(others) else 0.0)
-    return (
-        np.column_stack([x, rank_probs, margins]) if len(x) else np.zeros((0, len(GATE_FEATURES)))
-    )
+        others = ok & (np.arange(len(rank_probs)) != i)
+        margins[i] = rank_probs[i] - (rank_probs[others].max() if others.any() else 0.0)
+    return np.column_stack([x, rank_probs, margins, np.full(len(x), reader)])
 
 
 class Evidence:
@@ -466,15 +479,24 @@ def judge_part(
     candidates: list[Candidate],
     evidence: Evidence,
     model: JudgeModel,
+    read: ReadFn,
     context_terms: tuple[str, ...] = (),
 ) -> list[Judged]:
-    """Every candidate with its verdict, best first. When the question asks what someone said
-    and their own words are among the candidates, only those answer."""
+    """Every candidate with its verdict, best first. The ranker's best eligible sentence is read
+    by the reader (`read` scores sentences against this part's question), and the gate weighs
+    all of it. When the question asks what someone said and their own words are among the
+    candidates, only those answer."""
     if not candidates:
         return []
     x, eligible = featurise(part, candidates, evidence, context_terms)
     rank_probs = model.ranker.probability(x)
-    probs = model.gate.probability(gate_rows(x, rank_probs, eligible))
+    top = best_eligible(rank_probs, eligible)
+    reader = (
+        float(read([evidence.index.passages[candidates[top].position]])[0])
+        if top is not None
+        else 0.0
+    )
+    probs = model.gate.probability(gate_rows(x, rank_probs, eligible, reader))
     judged = [
         Judged(c, evidence.index.passages[c.position], ok, float(r), float(p))
         for c, ok, r, p in zip(candidates, eligible, rank_probs, probs, strict=True)

@@ -32,10 +32,24 @@ from sklearn.linear_model import LogisticRegression
 
 from app.config import get_settings, quiet_third_parties
 from app.engine import Engine
-from app.judge import FEATURES, GATE_FEATURES, MODEL_PATH, JudgeModel, featurise, gate_rows
+from app.judge import (
+    FEATURES,
+    GATE_FEATURES,
+    MODEL_PATH,
+    JudgeModel,
+    best_eligible,
+    featurise,
+    gate_rows,
+)
+from app.passages import Passage
 from app.question import analyse
+from app.reader import READER_DIR, reader_query
 from evals import squad2, wagner
 from evals.metrics import auroc
+from evals.reader_data import PAIRS
+from evals.train_reader import pairs_digest
+
+OOF = Path(__file__).with_name("reader-oof.npy")  # from evals/train_reader.py
 
 DECLINE_TARGET = 0.75
 # The Wagner development questions join the training data as one more "article", weighted so
@@ -53,13 +67,44 @@ class Group:
     x: np.ndarray
     y: np.ndarray  # candidate contains a gold span (and the question is answerable)
     eligible: list[bool]
+    reader: np.ndarray  # the reader's out-of-fold logit per candidate
     article: int
     answerable: bool
     weight: float = 1.0
 
 
+class ReaderScores:
+    """The reader's out-of-fold logits (evals/train_reader.py), by question part and sentence: a
+    question's score comes from a reader that never saw its article."""
+
+    def __init__(self, pairs: Path = PAIRS, oof: Path = OOF) -> None:
+        import gzip
+
+        logits = np.load(oof)
+        with gzip.open(pairs, "rt", encoding="utf-8") as fh:
+            rows = [json.loads(line) for line in fh]
+        if len(rows) != len(logits):
+            raise SystemExit(f"{oof} does not belong to {pairs}: rerun evals/train_reader.py")
+        meta = json.loads((READER_DIR / "reader.json").read_text(encoding="utf-8"))
+        if pairs_digest(pairs) != meta["pairs_sha256"]:
+            print(f"warning: {pairs} differs from the pairs the reader was trained on")
+        self.logits = {(r["g"], r["s"]): float(v) for r, v in zip(rows, logits, strict=True)}
+        self.missing = 0
+
+    def get(self, key: str, passages: list[Passage], engine: Engine, query: str) -> np.ndarray:
+        out = [self.logits.get((key, p.text)) for p in passages]
+        if any(v is None for v in out):
+            # Retrieval changed since the pairs were written: the shipped reader fills in.
+            self.missing += sum(v is None for v in out)
+            live = engine.reader.score(query, passages)
+            out = [v if v is not None else float(x) for v, x in zip(out, live, strict=True)]
+        return np.asarray(out, dtype=np.float64)
+
+
 def _group(
     engine: Engine,
+    scores: ReaderScores,
+    qid: str,
     question: str,
     history: list[tuple[str, str]],
     gold: tuple[str, ...],
@@ -70,10 +115,16 @@ def _group(
     one of the gold strings (none for an unanswerable question)."""
     analysed = analyse(question, history)
     _, per_part, _ = engine.retrieve(analysed)
-    xs, ys, oks = [], [], []
-    for part, cands in zip(analysed.parts, per_part, strict=True):
+    xs, ys, oks, reads = [], [], [], []
+    for k, (part, cands) in enumerate(zip(analysed.parts, per_part, strict=True)):
         cands = cands[: engine.settings.evidence_k]
         x, eligible = featurise(part, cands, engine.evidence, analysed.context_terms)
+        passages = [engine.index.passages[c.position] for c in cands]
+        reads.extend(
+            scores.get(f"{qid}/{k}", passages, engine, reader_query(analysed, part))
+            if passages
+            else []
+        )
         for row, cand, ok in zip(x, cands, eligible, strict=True):
             text = engine.index.passages[cand.position].text
             xs.append(row)
@@ -83,26 +134,38 @@ def _group(
         x=np.asarray(xs).reshape(len(xs), len(FEATURES)),
         y=np.asarray(ys, dtype=bool),
         eligible=oks,
+        reader=np.asarray(reads, dtype=np.float64),
         article=article,
         answerable=bool(gold),
         weight=weight,
     )
 
 
-def collect(engine: Engine, questions: list[squad2.SquadQuestion]) -> list[Group]:
+def collect(
+    engine: Engine, scores: ReaderScores, questions: list[squad2.SquadQuestion]
+) -> list[Group]:
     return [
         _group(
-            engine, q.question, [], () if q.impossible else q.answers, int(q.source_id[1:3]), 1.0
+            engine,
+            scores,
+            q.id,
+            q.question,
+            [],
+            () if q.impossible else q.answers,
+            int(q.source_id[1:3]),
+            1.0,
         )
         for q in questions
     ]
 
 
-def collect_wagner(engine: Engine) -> list[Group]:
+def collect_wagner(engine: Engine, scores: ReaderScores) -> list[Group]:
     """The Wagner development questions that reach the judge (not off-topic, not speculation)."""
     return [
         _group(
             engine,
+            scores,
+            case.id,
             case.question,
             [(m.role, m.content) for m in case.history],
             tuple(case.evidence) if case.expect == "answered" else (),
@@ -147,15 +210,15 @@ def ranker_data(groups: list[Group]) -> tuple[np.ndarray, np.ndarray, np.ndarray
 def gate_data(
     groups: list[Group], ranker: dict[str, object]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
-    """The ranker's top eligible candidate per question, as gate rows (questions without one: none)."""
+    """The ranker's top eligible candidate per question, with the reader's out-of-fold logit for
+    it, as gate rows (questions without one: none)."""
     xs, ys, ws, which = [], [], [], []
     for n, g in enumerate(groups):
-        if not any(g.eligible):
-            continue
         probs = predict(ranker, g.x)
-        rows = gate_rows(g.x, probs, g.eligible)
-        ok = np.asarray(g.eligible, dtype=bool)
-        top = int(np.argmax(np.where(ok, probs, -1.0)))
+        top = best_eligible(probs, g.eligible)
+        if top is None:
+            continue
+        rows = gate_rows(g.x, probs, g.eligible, float(g.reader[top]))
         xs.append(rows[top])
         ys.append(bool(g.y[top]))
         ws.append(g.weight)
@@ -202,13 +265,18 @@ def main() -> None:
     # Features do not depend on the model: engines with an untrained one collect them, so the
     # features can change before the model that reads them is retrained.
     engine = Engine(settings, judge_model=JudgeModel.untrained())
-    squad_groups = collect(engine, questions)
+    reader_scores = ReaderScores()
+    squad_groups = collect(engine, reader_scores, questions)
     wagner_groups = collect_wagner(
         Engine(
             get_settings().model_copy(update={"data_dir": scratch}),
             judge_model=JudgeModel.untrained(),
-        )
+            reader=engine.reader,
+        ),
+        reader_scores,
     )
+    if reader_scores.missing:
+        print(f"{reader_scores.missing} candidates had no out-of-fold reader score")
     groups = squad_groups + wagner_groups
     labels = [g.answerable for g in squad_groups]
     print(f"{len(groups)} development questions, {sum(labels)} answerable")
