@@ -23,6 +23,7 @@ from app.judge import (
     premise_denied,
     scope_in_context,
 )
+from app.lexical import Within
 from app.observability import Metrics
 from app.passages import Passage
 from app.prompts import load_messages
@@ -154,6 +155,7 @@ class Engine:
                 self.model,
                 self._reading(q, part, reading),
                 q.context_terms,
+                self.scope_stats(q, part, allowed),
             )
             for part, cands in zip(q.parts, per_part, strict=True)
         ]
@@ -233,6 +235,14 @@ class Engine:
                 )
                 per_part[i] += [c for c in extra if c.position not in seen]
         return whole, per_part, embedded
+
+    def scope_stats(
+        self, q: Question, part: Part, allowed: frozenset[str] | None = None
+    ) -> Within | None:
+        """Word rarity among the sources a part was searched in, when its scope narrowed the
+        search (judged as if those sources were the corpus); None: the whole corpus."""
+        sources = self._scoped_sources(part, allowed, q.context_terms)
+        return None if sources is None else self.index.within(sources)
 
     def _scoped_sources(
         self, part: Part, allowed: frozenset[str] | None, context: tuple[str, ...]

@@ -24,7 +24,7 @@ from langchain_chroma import Chroma
 
 from app.config import Settings
 from app.embeddings import Embedder
-from app.lexical import BM25Index
+from app.lexical import BM25Index, Within
 from app.passages import Passage, split_corpus
 from app.sources import Source, corpus_hash, load_corpus
 from app.text import covers, stem, words
@@ -85,6 +85,7 @@ class PassageIndex:
             sid: frozenset(stem(w) for w in words(s.title)) for sid, s in self.sources.items()
         }
         self._naming: dict[str, frozenset[str]] = {}
+        self._within: dict[frozenset[str], Within] = {}
 
     def drop_others(self) -> None:
         """Delete every collection but this index's own (after a switch)."""
@@ -108,6 +109,19 @@ class PassageIndex:
 
     def positions_of(self, source_id: str) -> list[int]:
         return self._positions.get(source_id, [])
+
+    def within(self, source_ids: frozenset[str]) -> Within:
+        """BM25 statistics over these sources' passages alone, as if they were the corpus.
+        Cached per set of sources."""
+        found = self._within.get(source_ids)
+        if found is None:
+            if len(self._within) > 256:
+                self._within.clear()
+            positions = np.asarray(
+                [i for sid in sorted(source_ids) for i in self.positions_of(sid)], dtype=np.int64
+            )
+            found = self._within[source_ids] = self.bm25.within(positions)
+        return found
 
 
 def _existing(client: Any, name: str) -> Any | None:

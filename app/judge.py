@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from app.index import PassageIndex
+from app.lexical import TermStats
 from app.passages import Passage
 from app.question import Part, initialisms
 from app.retrieve import Candidate
@@ -353,13 +354,11 @@ def type_match(part: Part, passage: Passage, names: frozenset[str]) -> bool:
     return True
 
 
-def _weighted_share(
-    terms: tuple[str, ...], vocabulary: frozenset[str], idf: dict[str, float]
-) -> float:
+def _weighted_share(terms: tuple[str, ...], vocabulary: frozenset[str], stats: TermStats) -> float:
     if not terms:
         return 1.0
-    total = sum(idf.get(t, 1.0) for t in terms)
-    hit = sum(idf.get(t, 1.0) for t in terms if covers(t, vocabulary))
+    total = sum(stats.idf_of(t, 1.0) for t in terms)
+    hit = sum(stats.idf_of(t, 1.0) for t in terms if covers(t, vocabulary))
     return hit / total if total else 0.0
 
 
@@ -368,12 +367,15 @@ def featurise(
     candidates: list[Candidate],
     evidence: Evidence,
     context_terms: tuple[str, ...] = (),
+    stats: TermStats | None = None,
 ) -> tuple[np.ndarray, list[bool]]:
-    """One feature row per candidate, and whether it passes the hard rules."""
+    """One feature row per candidate, and whether it passes the hard rules. Word rarity comes
+    from `stats` when the part was searched within the sources that name its scope (rarity
+    there, as if they were the corpus), else from the whole corpus."""
     index = evidence.index
-    idf = index.bm25.idf
+    rarity: TermStats = stats or index.bm25
     best_cos = max((c.cosine for c in candidates), default=0.0)
-    max_idf = index.bm25.term_idf("\x00unseen")
+    max_idf = rarity.term_idf("\x00unseen")
     rows: list[list[float]] = []
     eligible: list[bool] = []
     q_terms = set(part.content)
@@ -400,7 +402,7 @@ def featurise(
         scope_terms = ctx | evidence.topic_terms(passage.source_id)
         # ... and back: the question's "MOD" is the text's "Ministry of Defence".
         scope_terms |= frozenset(t for t in part.scope if t in evidence.initials(cand.position))
-        scope_share = _weighted_share(part.scope, scope_terms, idf)
+        scope_share = _weighted_share(part.scope, scope_terms, rarity)
         said_here = (
             evidence.context_terms(cand.position)
             | evidence.sentence_terms(cand.position)
@@ -417,8 +419,8 @@ def featurise(
         neg_mismatch = float(part.negated != bool(_NEG.search(passage.text)))
         # The rarest question word that neither the sentence nor its context mentions: an
         # unanswerable question often names one thing the passage never does.
-        missing = [idf.get(t, max_idf) for t in part.content if not covers(t, ctx)]
-        missing_sent = [idf.get(t, max_idf) for t in part.content if not covers(t, sent)]
+        missing = [rarity.idf_of(t, max_idf) for t in part.content if not covers(t, ctx)]
+        missing_sent = [rarity.idf_of(t, max_idf) for t in part.content if not covers(t, sent)]
         bigrams = list(zip(part.content, part.content[1:], strict=False))
         sent_bigrams = set(zip(sent_content, sent_content[1:], strict=False))
         # A count of something else is not the count asked for ("how many prisons" is not
@@ -433,8 +435,8 @@ def featurise(
                 cand.cosine - best_cos,
                 cand.bm25,
                 1.0 / (1.0 + rank),
-                _weighted_share(part.content, sent, idf),
-                _weighted_share(part.content, ctx, idf),
+                _weighted_share(part.content, sent, rarity),
+                _weighted_share(part.content, ctx, rarity),
                 scope_share,
                 float(matched),
                 novelty,
@@ -481,6 +483,7 @@ def judge_part(
     model: JudgeModel,
     read: ReadFn,
     context_terms: tuple[str, ...] = (),
+    stats: TermStats | None = None,
 ) -> list[Judged]:
     """Every candidate with its verdict, best first. The ranker's best eligible sentence is read
     by the reader (`read` scores sentences against this part's question), and the gate weighs
@@ -488,7 +491,7 @@ def judge_part(
     candidates, only those answer."""
     if not candidates:
         return []
-    x, eligible = featurise(part, candidates, evidence, context_terms)
+    x, eligible = featurise(part, candidates, evidence, context_terms, stats)
     rank_probs = model.ranker.probability(x)
     top = best_eligible(rank_probs, eligible)
     reader = (

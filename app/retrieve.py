@@ -87,14 +87,14 @@ def search_within(
     lexical_k: int,
 ) -> list[Candidate]:
     """The hybrid search over the passages of some sources only, exactly (no index filter):
-    for a question whose named scope only those sources mention."""
-    positions = np.asarray(
-        [i for sid in sorted(source_ids) for i in index.positions_of(sid)], dtype=np.int64
-    )
+    for a question whose named scope only those sources mention. BM25 is scored as if those
+    sources were the corpus (`PassageIndex.within`)."""
+    within = index.within(source_ids)
+    positions = within.positions
     if not len(positions):
         return []
     cosines = index.vectors[positions] @ query_vector
-    scores = index.bm25.scores(query_text)[positions]
+    scores = within.scores(query_text)
     dense = [(int(positions[i]), float(cosines[i])) for i in np.argsort(-cosines)[:dense_k]]
     lexical = [
         (int(positions[i]), float(scores[i]))

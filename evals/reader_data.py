@@ -121,7 +121,13 @@ def _pairs(
     _, per_part, _ = engine.retrieve(analysed)
     rows: list[dict[str, object]] = []
     for k, (part, cands) in enumerate(zip(analysed.parts, per_part, strict=True)):
-        _, eligible = featurise(part, cands, engine.evidence, analysed.context_terms)
+        _, eligible = featurise(
+            part,
+            cands,
+            engine.evidence,
+            analysed.context_terms,
+            engine.scope_stats(analysed, part),
+        )
         query = reader_query(analysed, part)
         for c, ok in zip(cands, eligible, strict=True):
             passage = engine.index.passages[c.position]

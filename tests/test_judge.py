@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from app.config import Settings
 from app.engine import Engine
-from app.judge import attributed_to
+from app.judge import FEATURES, attributed_to, featurise
 from app.question import analyse
 from app.retrieve import hybrid_search
 from app.text import DURATION_FIGURE
@@ -212,3 +213,42 @@ def test_question_analysis_finds_predicate_speaker_and_initialisms() -> None:
     assert analyse("What did she say about it?").parts[0].speaker_pronoun
     initials = dict(analyse("What did the Ministry of Public Health say?").parts[0].initialisms)
     assert initials["mph"] == ("ministry", "public", "health")
+
+
+def test_a_scoped_question_is_judged_as_if_its_sources_were_the_corpus(
+    crowded: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # Word rarity among the sources that name the scope, not across the crowd: what depends on
+    # rarity (BM25, the weighted coverage of the question, its rarest missing word) is what it
+    # would be in a corpus of that source alone, and so is the answer.
+    alone = _engine(tmp_path_factory, {"a": REPORT_A})
+    question = "How long did the rescue operation in Valdoria last?"
+    q = analyse(question)
+    rarity = [
+        FEATURES.index(f)
+        for f in (
+            "bm25",
+            "coverage_sentence",
+            "coverage_paragraph",
+            "scope_share",
+            "missing_rare",
+            "missing_rare_sentence",
+        )
+    ]
+    rows = {}
+    for name, engine in (("crowded", crowded), ("alone", alone)):
+        _, per_part, _ = engine.retrieve(q)
+        part, cands = q.parts[0], per_part[0]
+        x, eligible = featurise(part, cands, engine.evidence, (), engine.scope_stats(q, part))
+        rows[name] = {
+            engine.index.passages[c.position].text: (tuple(np.round(r[rarity], 6)), ok)
+            for c, r, ok in zip(cands, x, eligible, strict=True)
+        }
+    assert crowded.scope_stats(q, q.parts[0]) is not None  # the crowd was searched by scope
+    assert alone.scope_stats(q, q.parts[0]) is None  # the source alone is the corpus
+    shared = rows["crowded"].keys() & rows["alone"].keys()
+    assert len(shared) >= 5
+    assert {t: rows["crowded"][t] for t in shared} == {t: rows["alone"][t] for t in shared}
+    answers = [e.ask(question) for e in (crowded, alone)]
+    assert answers[0].citations[0].quote == answers[1].citations[0].quote
+    assert "nine days" in answers[0].citations[0].quote
