@@ -4,7 +4,7 @@
 
 Needs only torch, transformers, safetensors and numpy, so it runs on a bare GPU machine (pass
 --base there: a copy of the model directory, half precision is enough). On one H100 it took
-551 s (five folds and the final reader); on 2 CPU cores expect many hours. The encoder starts from
+515 s (five folds and the final reader); on 2 CPU cores expect many hours. The encoder starts from
 the packaged MiniLM bi-encoder (its first `--layers` layers) and learns, as a classifier, whether
 a sentence answers a question. Word embeddings stay frozen, so the saved weights leave them out.
 
