@@ -62,7 +62,7 @@ class BM25Index:
 
     def scores(self, query: str) -> np.ndarray:
         out = np.zeros(self.size, dtype=np.float32)
-        for term in set(tokens(query)):
+        for term in sorted(set(tokens(query))):  # one summation order: the same scores every run
             hit = self._postings.get(term)
             if hit is not None:
                 np.add.at(out, hit[0], hit[1])
@@ -121,7 +121,7 @@ class Within:
         """BM25 scores of the sub-collection's documents, in the order of `positions`."""
         out = np.zeros(self.index.size, dtype=np.float32)
         k1, b = self.index.k1, self.index.b
-        for term in set(tokens(query)):
+        for term in sorted(set(tokens(query))):  # one summation order: the same scores every run
             docs = self.index.docs_with(term)
             keep = self._member[docs]
             if not keep.any():

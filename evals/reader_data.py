@@ -19,11 +19,15 @@ import json
 import random
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from app.config import get_settings, quiet_third_parties
 from app.engine import Engine
 from app.judge import featurise
+from app.passages import Passage
 from app.question import analyse
 from app.reader import preceding, reader_query
 from evals import squad2, wagner
@@ -109,6 +113,44 @@ def variants(
     return out[:VARIANTS]
 
 
+@dataclass(frozen=True)
+class PartCandidates:
+    """One question part's candidates as the engine's judge sees them."""
+
+    key: str  # "<question id>/<part number>": how the reader's pairs name it
+    query: str  # what the reader reads as the question
+    passages: list[Passage]
+    x: np.ndarray  # the judge's features, one row per candidate
+    eligible: list[bool]
+
+
+def part_candidates(
+    engine: Engine, qid: str, question: str, history: list[tuple[str, str]]
+) -> list[PartCandidates]:
+    """Each part of a question with its candidates and their features, as the engine asks it."""
+    analysed = analyse(question, history)
+    _, per_part, _ = engine.retrieve(analysed)
+    out = []
+    for k, (part, cands) in enumerate(zip(analysed.parts, per_part, strict=True)):
+        x, eligible = featurise(
+            part,
+            cands,
+            engine.evidence,
+            analysed.context_terms,
+            engine.scope_stats(analysed, part),
+        )
+        out.append(
+            PartCandidates(
+                key=f"{qid}/{k}",
+                query=reader_query(analysed, part),
+                passages=[engine.index.passages[c.position] for c in cands],
+                x=x,
+                eligible=eligible,
+            )
+        )
+    return out
+
+
 def _pairs(
     engine: Engine,
     qid: str,
@@ -117,33 +159,19 @@ def _pairs(
     gold: tuple[str, ...],
     article: int,
 ) -> list[dict[str, object]]:
-    analysed = analyse(question, history)
-    _, per_part, _ = engine.retrieve(analysed)
-    rows: list[dict[str, object]] = []
-    for k, (part, cands) in enumerate(zip(analysed.parts, per_part, strict=True)):
-        _, eligible = featurise(
-            part,
-            cands,
-            engine.evidence,
-            analysed.context_terms,
-            engine.scope_stats(analysed, part),
-        )
-        query = reader_query(analysed, part)
-        for c, ok in zip(cands, eligible, strict=True):
-            passage = engine.index.passages[c.position]
-            text = passage.text
-            rows.append(
-                {
-                    "g": f"{qid}/{k}",
-                    "a": article,
-                    "q": query,
-                    "s": text,
-                    "c": preceding(passage),
-                    "y": int(any(g in text for g in gold)),
-                    "e": int(ok),
-                }
-            )
-    return rows
+    return [
+        {
+            "g": part.key,
+            "a": article,
+            "q": part.query,
+            "s": passage.text,
+            "c": preceding(passage),
+            "y": int(any(g in passage.text for g in gold)),
+            "e": int(ok),
+        }
+        for part in part_candidates(engine, qid, question, history)
+        for passage, ok in zip(part.passages, part.eligible, strict=True)
+    ]
 
 
 def main() -> None:

@@ -38,15 +38,13 @@ from app.judge import (
     MODEL_PATH,
     JudgeModel,
     best_eligible,
-    featurise,
     gate_rows,
 )
 from app.passages import Passage
-from app.question import analyse
-from app.reader import READER_DIR, reader_query
+from app.reader import READER_DIR
 from evals import squad2, wagner
 from evals.metrics import auroc
-from evals.reader_data import PAIRS
+from evals.reader_data import PAIRS, part_candidates
 from evals.train_reader import pairs_digest
 
 OOF = Path(__file__).with_name("reader-oof.npy")  # from evals/train_reader.py
@@ -113,28 +111,14 @@ def _group(
 ) -> Group:
     """One question's candidates as the engine sees them; a candidate is positive when it holds
     one of the gold strings (none for an unanswerable question)."""
-    analysed = analyse(question, history)
-    _, per_part, _ = engine.retrieve(analysed)
     xs, ys, oks, reads = [], [], [], []
-    for k, (part, cands) in enumerate(zip(analysed.parts, per_part, strict=True)):
-        cands = cands[: engine.settings.evidence_k]
-        x, eligible = featurise(
-            part,
-            cands,
-            engine.evidence,
-            analysed.context_terms,
-            engine.scope_stats(analysed, part),
-        )
-        passages = [engine.index.passages[c.position] for c in cands]
-        reads.extend(
-            scores.get(f"{qid}/{k}", passages, engine, reader_query(analysed, part))
-            if passages
-            else []
-        )
-        for row, cand, ok in zip(x, cands, eligible, strict=True):
-            text = engine.index.passages[cand.position].text
+    k = engine.settings.evidence_k
+    for part in part_candidates(engine, qid, question, history):
+        passages = part.passages[:k]
+        reads.extend(scores.get(part.key, passages, engine, part.query) if passages else [])
+        for row, passage, ok in zip(part.x[:k], passages, part.eligible[:k], strict=True):
             xs.append(row)
-            ys.append(any(g in text for g in gold))
+            ys.append(any(g in passage.text for g in gold))
             oks.append(ok)
     return Group(
         x=np.asarray(xs).reshape(len(xs), len(FEATURES)),
