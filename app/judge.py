@@ -4,10 +4,11 @@ Two layers. Hard rules that hold for any corpus: a figure question is answered o
 sentence that states a figure of the asked kind, for the scope the question names (its names,
 places and years must appear in the sentence, its paragraph or its source's title); a date,
 person or place question needs a date, or a name the question does not already give. Then a
-logistic model over cheap features (dense similarity, BM25, coverage of the question's words,
-answer-type match, negation) scores each eligible sentence; its weights are trained on the
-development split of an outside benchmark by `evals/train_judge.py` and ship as
-`app/judge_model.json`.
+logistic ranker over cheap features (dense similarity, BM25, coverage of the question's words,
+answer-type match, negation) rates each eligible sentence; the reader (app/reader.py) reads the
+best one with the question; and a logistic gate over all of it says whether to answer. Both
+models are trained on the development split of an outside benchmark by `evals/train_judge.py`
+and ship as `app/judge_model.json`.
 """
 
 from __future__ import annotations
