@@ -118,7 +118,10 @@ class Reader:
     def score(self, query: str, passages: list[Passage]) -> np.ndarray:
         if not passages:
             return np.zeros(0)
-        texts = [reader_text(p.text, preceding(p), self.with_context) for p in passages]
+        texts = [
+            reader_text(p.text, preceding(p), True) if self.with_context else p.text
+            for p in passages
+        ]
         batch = self.tokenizer(
             [query] * len(texts),
             texts,

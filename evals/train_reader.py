@@ -86,7 +86,7 @@ def tokenize(args: argparse.Namespace, tok: AutoTokenizer, rows: list[dict[str, 
         r["_enc"] = {k: enc[k][n] for k in enc}
 
 
-def encode(tok: AutoTokenizer, rows: list[dict[str, object]], max_length: int) -> dict:
+def encode(tok: AutoTokenizer, rows: list[dict[str, object]]) -> dict:
     return tok.pad([r["_enc"] for r in rows], return_tensors="pt")
 
 
@@ -116,7 +116,7 @@ def train(
         rng.shuffle(order)
         for i in range(0, len(order), args.batch):
             chunk = [rows[j] for j in order[i : i + args.batch]]
-            batch = encode(tok, chunk, args.max_length).to(args.device)
+            batch = encode(tok, chunk).to(args.device)
             y = torch.tensor([float(r["y"]) for r in chunk], device=args.device)
             with torch.autocast(args.device, dtype=torch.bfloat16, enabled=args.device == "cuda"):
                 logits = model(**batch).logits[:, 0]
@@ -138,7 +138,7 @@ def score(
 ) -> np.ndarray:
     out = []
     for i in range(0, len(rows), 256):
-        batch = encode(tok, rows[i : i + 256], args.max_length).to(args.device)
+        batch = encode(tok, rows[i : i + 256]).to(args.device)
         out.append(model(**batch).logits[:, 0].float().cpu().numpy())
     return np.concatenate(out) if out else np.zeros(0)
 
