@@ -31,7 +31,7 @@ from app.question import Part, Question, analyse
 from app.reader import Reader, Reads, reader_query
 from app.retrieve import Candidate, best_in_each_source, hybrid_search, search_within
 from app.schemas import AskResponse, DeclineReason
-from app.text import content_tokens
+from app.text import content_tokens, tokens
 from app.verify import verify
 
 log = logging.getLogger(__name__)
@@ -290,7 +290,21 @@ class Engine:
         idf = self.index.bm25.idf
         known = sum(idf[t] for t in terms if t in idf)
         total = sum(self.index.bm25.term_idf(t) for t in terms)
-        return best < WEAK_TOPIC_COSINE and known / total < WEAK_TOPIC_COVERAGE
+        if known / total >= WEAK_TOPIC_COVERAGE:
+            return False
+        # Nearness counts as topic only in a sentence that shares a word with the question: in
+        # a large, broad corpus some sentence always lies near any question in embedding space
+        # (the same genre, the same shape of sentence) without being about its subject.
+        asked = set(terms)
+        anchored = max(
+            (
+                c.cosine
+                for c in whole
+                if not asked.isdisjoint(tokens(self.index.passages[c.position].text))
+            ),
+            default=0.0,
+        )
+        return anchored < WEAK_TOPIC_COSINE
 
     def _decide(
         self, q: Question, whole: list[Candidate], verdicts: list[list[Judged]], trace: Trace

@@ -73,6 +73,7 @@ TITLES = {
     "b": "Valdoria counts the cost",
     "c": "Braga football club history",
     "d": "Rescue operations across the region",
+    "e": "Walks around Castelo",
 }
 
 
@@ -252,3 +253,27 @@ def test_a_scoped_question_is_judged_as_if_its_sources_were_the_corpus(
     answers = [e.ask(question) for e in (crowded, alone)]
     assert answers[0].citations[0].quote == answers[1].citations[0].quote
     assert "nine days" in answers[0].citations[0].quote
+
+
+# A broad corpus always holds some sentence near any question in embedding space.
+REPORT_E = """Walks around Castelo
+
+Hikers reached the summit of the highest peak above Castelo.
+"""
+
+
+def test_a_near_sentence_sharing_no_word_does_not_make_a_question_in_scope(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    engine = _engine(tmp_path_factory, {"a": REPORT_A, "b": REPORT_B, "e": REPORT_E})
+    question = "What is the tallest mountain in the world?"
+    q = analyse(question, [])
+    vector = engine.embedder.encode([q.search_text])[0]
+    near = max(hybrid_search(engine.index, vector, q.search_text, 10, 10), key=lambda c: c.cosine)
+    # Near in meaning (a summit, the highest peak) but about a hill above one town.
+    assert "summit" in engine.index.passages[near.position].text and near.cosine > 0.38
+    r = engine.ask(question)
+    assert (r.status, r.decline_reason) == ("declined", "out_of_scope")
+    # A question in the sentence's own words is about the corpus.
+    r = engine.ask("Who reached the summit of the highest peak above Castelo?")
+    assert r.status == "answered" and "Hikers" in r.answer
