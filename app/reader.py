@@ -3,7 +3,8 @@ says whether the sentence answers it.
 
 It is the packaged MiniLM bi-encoder's transformer, fine-tuned as a classifier by
 `evals/train_reader.py` on development data only (SQuAD 2.0's development split, the Wagner
-suite's, and swapped-entity rewrites of their questions). The word embeddings stayed frozen in
+suite's, swapped-entity rewrites of their questions, and questions made from the development
+articles' sentences). The word embeddings stayed frozen in
 training, so `app/reader/reader-NN.safetensors` hold only what changed (the transformer layers and
 the head, in half precision); the embeddings are read from the installed model package, whose
 fingerprint must match the one trained against. Nothing is downloaded.

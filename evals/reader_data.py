@@ -9,11 +9,17 @@ written by swapping an entity, a number, a place or a year, or by negating the q
 a paragraph still reads as if it answered. The pairs add more of exactly those: each answerable
 question whose answer sentence was found gets up to `VARIANTS` rewrites (another name or figure
 from the same article that the sentence does not state, an antonym, a negation), paired with that
-sentence and labelled 0. The test split is never read here.
+sentence and labelled 0. Then questions made from the development articles' own sentences
+(`cloze`: a name or a figure becomes the thing asked for), with the same kinds of rewrites and a
+neighbouring sentence as negatives: about 11,400 more pairs, which lifted the reader's
+out-of-fold AUROC from 0.661 to 0.705 (two questions per sentence instead of four: 0.698 and
+0.705 with two training seeds; the same pairs without them, seed 1: 0.669). `--no-cloze` leaves
+them out. The test split is never read here.
 """
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import random
@@ -34,6 +40,8 @@ from evals import squad2, wagner
 
 PAIRS = Path(__file__).parent / "cache" / "reader-pairs.jsonl.gz"
 VARIANTS = 4
+CLOZE_PER_SENTENCE = 4  # questions made from each development sentence
+CLOZE_WORDS = 60
 WAGNER_ARTICLE = 100
 SEED = 0
 
@@ -113,6 +121,52 @@ def variants(
     return out[:VARIANTS]
 
 
+_YEARISH = re.compile(r"1[0-9]{3}|20[0-9]{2}")
+
+
+def cloze(
+    passages: list[Passage],
+    names: list[str],
+    numbers: list[str],
+    rng: random.Random,
+    per_sentence: int = CLOZE_PER_SENTENCE,
+) -> list[tuple[str, str, int]]:
+    """(question, sentence, label) from the article's own sentences: a name or a figure of a
+    sentence becomes the thing asked for ("The Normans gave their name to which?"), answered by
+    that sentence (1); the same question with one more name or figure swapped, an antonym or a
+    negation (`variants`), and the same question against a neighbouring sentence that does not
+    hold the answer, are not (0). More reading signal from development text, no labels needed."""
+    out: list[tuple[str, str, int]] = []
+    by_paragraph: dict[tuple[str, int], list[Passage]] = {}
+    for p in passages:
+        by_paragraph.setdefault((p.source_id, p.para_start), []).append(p)
+    for p in passages:
+        text = p.text.strip()
+        if p.heading or not 8 <= len(text.split()) <= CLOZE_WORDS or text[-1] not in ".!?":
+            continue
+        spans = [m for m in _NUMBER.finditer(text)]
+        spans += [m for m in _NAME.finditer(text) if m.start() > 0]
+        for m in rng.sample(spans, min(per_sentence, len(spans))):
+            answer = m.group()
+            if answer[0].isdigit():
+                asked = "what year" if _YEARISH.fullmatch(answer) else "how many"
+            else:
+                asked = "which"
+            question = (text[: m.start()] + asked + text[m.end() :])[:-1] + "?"
+            question = question[0].upper() + question[1:]
+            out.append((question, text, 1))
+            for v in variants(question, text, names, numbers, rng)[:2]:
+                out.append((v, text, 0))
+            others = [
+                o.text
+                for o in by_paragraph[(p.source_id, p.para_start)]
+                if o.position != p.position and answer not in o.text and not o.heading
+            ]
+            if others:
+                out.append((question, rng.choice(others), 0))
+    return out
+
+
 @dataclass(frozen=True)
 class PartCandidates:
     """One question part's candidates as the engine's judge sees them."""
@@ -175,6 +229,13 @@ def _pairs(
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, default=PAIRS)
+    ap.add_argument(
+        "--no-cloze", action="store_true", help="leave out the questions made from sentences"
+    )
+    ap.add_argument("--cloze-per-sentence", type=int, default=CLOZE_PER_SENTENCE)
+    args = ap.parse_args()
     quiet_third_parties()
     rng = random.Random(SEED)
     settings, questions = squad2.settings_for(get_settings(), "dev")
@@ -185,6 +246,25 @@ def main() -> None:
     vocab = {a: _article_vocab(texts) for a, texts in by_article.items()}
     rows: list[dict[str, object]] = []
     synthetic = 0
+    if not args.no_cloze:
+        cloze_rng = random.Random(SEED)  # its own stream: the rewrites below stay as they were
+        for article in sorted(by_article):
+            own = [p for p in engine.index.passages if int(p.source_id[1:3]) == article]
+            for n, (question, sentence, label) in enumerate(
+                cloze(own, *vocab[article], cloze_rng, args.cloze_per_sentence)
+            ):
+                rows.append(
+                    {
+                        "g": f"cloze-{article}~{n}",
+                        "a": article,
+                        "q": question,
+                        "s": sentence,
+                        "c": "",
+                        "y": label,
+                        "e": 1,
+                    }
+                )
+                synthetic += 1
     for q in questions:
         article = int(q.source_id[1:3])
         gold = () if q.impossible else q.answers
@@ -217,13 +297,13 @@ def main() -> None:
             gold = tuple(case.evidence) if case.expect == "answered" else ()
             history = [(m.role, m.content) for m in case.history]
             rows.extend(_pairs(w_engine, case.id, case.question, history, gold, WAGNER_ARTICLE))
-    PAIRS.parent.mkdir(parents=True, exist_ok=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    with gzip.GzipFile(PAIRS, "wb", mtime=0) as fh:  # the same pairs, the same bytes
+    with gzip.GzipFile(args.out, "wb", mtime=0) as fh:  # the same pairs, the same bytes
         fh.write(text.encode("utf-8"))
     print(
-        f"wrote {PAIRS}: {len(rows)} pairs, {sum(int(r['y']) for r in rows)} positive, "
-        f"{synthetic} synthetic negatives"
+        f"wrote {args.out}: {len(rows)} pairs, {sum(int(r['y']) for r in rows)} positive, "
+        f"{synthetic} synthetic"
     )
 
 

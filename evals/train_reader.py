@@ -292,7 +292,8 @@ def main() -> None:
         "pairs": len(rows),
         "pairs_sha256": pairs_digest(args.pairs),
         "trained_on": "SQuAD 2.0 public dev half, development split (first 8 articles), "
-        "the Wagner suite's development split, and swapped-entity rewrites of their questions",
+        "the Wagner suite's development split, swapped-entity rewrites of their questions, "
+        "and questions made from the development articles' sentences",
         "oof_answerability_auroc": round(cv, 4),
         "seconds": round(time.time() - t0),
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from app.engine import Engine
 from app.passages import Passage
 from app.reader import READER_DIR, Reader, ReaderUnavailable, reader_text
 from evals.metrics import invariant_breaks
-from evals.reader_data import variants
+from evals.reader_data import cloze, variants
 from tests.conftest import write_source
 
 
@@ -118,3 +119,48 @@ def test_training_rewrites_swap_in_what_the_sentence_does_not_state() -> None:
         swapped_in = set(v.split()) - set(question.split())
         assert swapped_in, v
         assert all(w not in sentence for w in swapped_in if w != "not"), v
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[\w'’-]+", text))
+
+
+def test_questions_made_from_sentences_are_answered_only_by_their_own() -> None:
+    paragraph = (
+        "In 1066 William of Normandy defeated Harold at the Battle of Hastings. "
+        "Rollo had been granted the land by King Charles in 911."
+    )
+    first, second = paragraph.split(". ")
+    passages = [
+        Passage("s:0", "s", 0, len(first) + 1, first + ".", 0, len(paragraph), paragraph, 0, False),
+        Passage(
+            "s:1",
+            "s",
+            len(first) + 2,
+            len(paragraph),
+            second,
+            0,
+            len(paragraph),
+            paragraph,
+            1,
+            False,
+        ),
+    ]
+    names = ["Battle of Hastings", "Rollo", "Paris", "Harold", "William", "Brittany"]
+    numbers = ["911", "1066", "1204"]
+    for seed in range(5):
+        made = cloze(passages, names, numbers, random.Random(seed))
+        answered = {q: s for q, s, y in made if y}
+        assert set(answered.values()) == {p.text for p in passages}
+        for question, sentence in answered.items():
+            # One name or figure of the sentence is now the thing asked for.
+            asked = _words(sentence) - _words(question)
+            assert asked and question.endswith("?")
+        negatives = [(q, s) for q, s, y in made if not y]
+        assert negatives
+        for question, sentence in negatives:
+            if question in answered:  # the question, against a sentence that does not hold it
+                assert sentence != answered[question]
+            else:  # a rewrite names what the sentence does not state
+                swapped_in = _words(question) - _words(sentence)
+                assert swapped_in - {"which", "how", "many", "what", "year"}, question
