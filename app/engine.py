@@ -31,7 +31,7 @@ from app.question import Part, Question, analyse
 from app.reader import Reader, Reads, reader_query
 from app.retrieve import Candidate, best_in_each_source, hybrid_search, search_within
 from app.schemas import AskResponse, DeclineReason
-from app.text import content_tokens, tokens
+from app.text import content_tokens
 from app.verify import verify
 
 log = logging.getLogger(__name__)
@@ -300,7 +300,7 @@ class Engine:
             (
                 c.cosine
                 for c in whole
-                if not asked.isdisjoint(tokens(self.index.passages[c.position].text))
+                if not asked.isdisjoint(self.evidence.sentence_terms(c.position))
             ),
             default=0.0,
         )

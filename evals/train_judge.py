@@ -45,7 +45,7 @@ from app.reader import READER_DIR
 from evals import squad2, wagner
 from evals.metrics import auroc
 from evals.reader_data import PAIRS, part_candidates
-from evals.train_reader import pairs_digest
+from evals.train_reader import load_pairs, pairs_digest
 
 OOF = Path(__file__).with_name("reader-oof.npy")  # from evals/train_reader.py
 
@@ -76,11 +76,8 @@ class ReaderScores:
     question's score comes from a reader that never saw its article."""
 
     def __init__(self, pairs: Path = PAIRS, oof: Path = OOF) -> None:
-        import gzip
-
         logits = np.load(oof)
-        with gzip.open(pairs, "rt", encoding="utf-8") as fh:
-            rows = [json.loads(line) for line in fh]
+        rows = load_pairs(pairs)
         if len(rows) != len(logits):
             raise SystemExit(f"{oof} does not belong to {pairs}: rerun evals/train_reader.py")
         meta = json.loads((READER_DIR / "reader.json").read_text(encoding="utf-8"))
