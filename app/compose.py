@@ -2,7 +2,9 @@
 
 The framing comes from `prompts/messages.yaml` and never states a number except a count of
 sources; every fact is a quote. A quote whose attribution is a pronoun ("..., he said") takes in
-the sentence before it that names the speaker, so attribution travels with the figure.
+the sentence before it that names the speaker, so attribution travels with the figure. News copy
+often gives such a sentence a paragraph of its own ("This, it said, ..."): a paragraph that opens
+by pointing back is read as the continuation of the one before.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ _NAMED_ATTRIBUTION = re.compile(
     re.I,
 )
 _OPENS_QUOTE = re.compile(r"^[“\"]")
+_POINTS_BACK = re.compile(r"^(?:this|that|these|those|it|he|she|they)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,12 @@ def quote_for(index: PassageIndex, position: int, related_only: bool = False) ->
     )
     back = position
     while needs_speaker and back > 0 and position - back < 2:
-        prev = index.passages[back - 1]
-        if prev.source_id != p.source_id or prev.para_start != p.para_start:
+        prev, cur = index.passages[back - 1], index.passages[back]
+        if prev.source_id != p.source_id:
+            break
+        if prev.para_start != cur.para_start and not (
+            cur.start == cur.para_start and _POINTS_BACK.match(cur.text)
+        ):
             break
         back -= 1
         start = prev.start

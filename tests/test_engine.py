@@ -34,6 +34,15 @@ def test_pronoun_attribution_pulls_in_the_named_speaker(engine: Engine) -> None:
     assert quote.startswith("Kirby said")
 
 
+def test_a_paragraph_that_points_back_takes_in_the_speaker_before_it(engine: Engine) -> None:
+    r = engine.ask("What challenge will the pardons present for Russia's society?")
+    _check(engine, r)
+    assert r.status == "answered"
+    quote = next(c.quote for c in r.citations if "significant challenge" in c.quote)
+    # "This, it said, ..." opens its own paragraph; who "it" is stands in the paragraph before.
+    assert quote.startswith("The MOD also said") and "\n\nThis, it said" in quote
+
+
 def test_figure_for_another_place_is_declined(engine: Engine) -> None:
     r = engine.ask("How many Wagner fighters died in Mali?")
     _check(engine, r)
