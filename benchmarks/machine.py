@@ -66,6 +66,7 @@ def describe_machine() -> dict[str, Any]:
         "os": platform.platform(),
         "python": platform.python_version(),
         "torch_threads": torch.get_num_threads(),
+        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "packages": {name: _version(name) for name in PACKAGES},
     }
 

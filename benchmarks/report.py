@@ -69,7 +69,8 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}; "
         f"Python {m['python']}, torch {m['packages']['torch']} ({m['torch_threads']} threads), "
-        f"chromadb {m['packages']['chromadb']}, no GPU (device `{s['device']}`).",
+        f"chromadb {m['packages']['chromadb']}, "
+        f"{'GPU ' + m['gpu'] if m.get('gpu') else 'no GPU'} (device `{s['device']}`).",
         f"- Load average (1/5/15 min) at start {report['load_average']['start']}, "
         f"at end {report['load_average']['end']}: other work on the machine inflates latency.",
         f"- Settings: model `{s['embedding_model']}`, dense_k {s['dense_k']}, "

@@ -40,7 +40,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         "--parts",
         default=",".join(PARTS),
         help=f"which measurements, comma-separated: {', '.join(PARTS)} "
-        "(ingest always runs: the others need the index)",
+        "(ingest always runs: the others need the index; `--parts ingest` measures it alone)",
     )
     p.add_argument("--k", type=int, default=5, help="k for the retrieval comparison")
     p.add_argument(
@@ -58,7 +58,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     except ValueError:
         p.error(f"--sizes must be whole numbers, got {args.sizes!r}")
     args.parts = [x.strip() for x in args.parts.split(",") if x.strip()]
-    unknown = sorted(set(args.parts) - set(PARTS))
+    unknown = sorted(set(args.parts) - {*PARTS, "ingest"})
     if unknown:
         p.error(f"unknown --parts {', '.join(unknown)}: choose from {', '.join(PARTS)}")
     if any(s <= 0 for s in args.sizes) or args.k < 1:
