@@ -94,6 +94,8 @@ def _quote_block(citations: list[Citation]) -> str:
 
 
 def _dedupe(index: PassageIndex, quotes: list[Quote]) -> list[Quote]:
+    """Each stretch of text once: a quote inside another is dropped, and a quote that takes in
+    an earlier one (widened to its speaker) stands in the earlier one's place."""
     seen: set[str] = set()
     out: list[Quote] = []
     for q in quotes:
@@ -103,7 +105,16 @@ def _dedupe(index: PassageIndex, quotes: list[Quote]) -> list[Quote]:
         ):
             continue
         seen.add(text)
-        out.append(q)
+        inside = [
+            i
+            for i, o in enumerate(out)
+            if o.source_id == q.source_id and q.start <= o.start and o.end <= q.end
+        ]
+        if inside:
+            out[inside[0]] = q
+            out = [o for i, o in enumerate(out) if i not in inside[1:]]
+        else:
+            out.append(q)
     return out
 
 

@@ -318,9 +318,11 @@ class Engine:
             return self._decline("out_of_scope", [])
         if q.speculation:
             return self._decline("speculation_requested", related)
+        # Whether a part is answered at all is the gate's verdict on the sentence the reader
+        # read (the ranker's best eligible one); only then may other sentences join it.
         accepted = [
             []
-            if premise_denied(part, judged)
+            if premise_denied(part, judged) or not self._read_and_passed(judged)
             else [j for j in judged if j.eligible and j.probability >= self.threshold]
             for part, judged in zip(q.parts, verdicts, strict=True)
         ]
@@ -363,6 +365,9 @@ class Engine:
             unanswered_parts=unanswered,
             corpus_version=self.corpus_version,
         )
+
+    def _read_and_passed(self, judged: list[Judged]) -> bool:
+        return bool(judged) and judged[0].eligible and judged[0].probability >= self.threshold
 
     def _pick(self, judged: list[Judged]) -> tuple[list[Judged], list[Judged]]:
         """The best quote and the best of each other source that also answers, side by side

@@ -30,6 +30,7 @@ from app.question import Part, initialisms
 from app.retrieve import Candidate
 from app.text import (
     DURATION_FIGURE,
+    MEASURE_UNITS,
     MONEY,
     NUMBER_WORDS,
     PERCENT,
@@ -334,6 +335,8 @@ def type_match(part: Part, passage: Passage, names: frozenset[str]) -> bool:
     text = passage.text
     kind = part.answer_type
     if kind == "count":
+        if part.measure is not None:  # "at what temperature": a figure with its unit
+            return bool(MEASURE_UNITS[part.measure].search(text))
         return has_count(text)
     if kind == "money":
         return bool(MONEY.search(text))

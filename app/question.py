@@ -11,6 +11,7 @@ from typing import Literal
 
 from app.text import (
     IRREGULAR,
+    MEASURE_UNITS,
     STOPWORDS,
     asks_superlative,
     capitalised_terms,
@@ -70,6 +71,26 @@ _FIGURE_Q = re.compile(
     r"|\bhow\s+(?:hot|cold|fast|high|tall|deep|heavy|wide|often)\b",
     re.I,
 )
+# Questions about a measured quantity, and the quantity: its answer states that unit.
+_WHAT_THE = r"\b(?:what|which)\s+(?:(?:is|was|are|were)\s+)?(?:the\s+|its\s+|their\s+)?(?:\w+\s+)?"
+_MEASURE_Q = {
+    "temperature": re.compile(_WHAT_THE + r"temperatures?\b|\bhow\s+(?:hot|cold|warm)\b", re.I),
+    "length": re.compile(
+        _WHAT_THE + r"(?:distance|height|altitude|elevation|depth|length|width)\b"
+        r"|\bhow\s+(?:far|tall|deep|wide)\b",
+        re.I,
+    ),
+    "speed": re.compile(_WHAT_THE + r"speed\b|\bhow\s+fast\b", re.I),
+    "mass": re.compile(_WHAT_THE + r"weight\b|\bhow\s+heavy\b", re.I),
+}
+assert set(_MEASURE_Q) == set(MEASURE_UNITS)
+
+
+def measure(text: str) -> str | None:
+    """The measured quantity a figure question asks for ("At what temperature ..."), if any."""
+    return next((kind for kind, q in _MEASURE_Q.items() if q.search(text)), None)
+
+
 _DATE_Q = re.compile(
     r"\bwhen\b|\bwhat\s+(?:year|date|day|month|time|decade|century)\b|\bin\s+which\s+year\b|"
     r"\bhow\s+long\s+ago\b|\bsince\s+when\b",
@@ -122,6 +143,7 @@ class Part:
     initialisms: tuple[tuple[str, tuple[str, ...]], ...] = ()
     follows: tuple[str, ...] = ()  # names an earlier part gives what this part's pronoun means
     superlative: bool = False  # "the *tallest* mountain": the answer must rank things too
+    measure: str | None = None  # "at what *temperature*": the figure must carry that unit
 
     @property
     def wants_figure(self) -> bool:
@@ -263,7 +285,8 @@ def _counted_event(rest: str) -> tuple[str, ...]:
         i = 1
         while i < len(toks) and toks[i].lower() not in _AUX | _REPORTING:
             if toks[i].lower() in STOPWORDS or toks[i][0].isdigit():
-                if run:
+                named = i + 1 < len(toks) and toks[i + 1][:1].isupper()
+                if run and not named:  # "the water *in Valdoria* freeze" goes on to the verb
                     break
             else:
                 run.append(toks[i])
@@ -368,8 +391,14 @@ def _part(text: str) -> Part:
     kind = answer_type(text)
     presupposes = bool(_WHY_Q.search(text))
     predicate: tuple[str, ...] = ()
+    quantity = measure(text) if kind == "count" else None
     if kind == "count" and after is not None:
         predicate = _counted_event(text[after:])
+    elif quantity is not None:
+        # "at what temperature *does water boil*": what the measured thing does.
+        rest = text[_MEASURE_Q[quantity].search(text).end() :]  # type: ignore[union-attr]
+        if words(rest)[:1] and words(rest)[0].lower() in _DO:
+            predicate = _counted_event(rest)
     elif kind == "money" and (much := _HOW_MUCH.search(text)) is not None:
         predicate = _counted_event(text[much.end() :])  # "how much is a fighter *paid*"
     elif (why := _WHY_HEAD.search(text)) is not None:
@@ -394,6 +423,7 @@ def _part(text: str) -> Part:
         speaker_pronoun=pronoun,
         initialisms=initialisms(text),
         superlative=asks_superlative(text),
+        measure=quantity,
     )
 
 

@@ -70,6 +70,27 @@ DURATION = re.compile(
     r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centur(?:y|ies))\b", re.I
 )
 YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
+# A measured quantity is stated with its unit: "565 °C", "237 metres", "300 km/h", "40 tonnes".
+_MEASURED = r"(?:\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|half\s+an?|an?|a\s+few|several|hundreds?|thousands?))\s*-?\s*"
+MEASURE_UNITS = {
+    "temperature": re.compile(
+        r"\d\s*(?:°|º|degrees?\b)|\b(?:celsius|fahrenheit|kelvin)\b|\d\s*°?\s*[CF]\b", re.I
+    ),
+    "length": re.compile(
+        _MEASURED + r"(?:km|kilomet(?:er|re)s?|m|met(?:er|re)s?|cm|centimet(?:er|re)s?|mm|ft|feet"
+        r"|foot|yards?|miles?|mi|nautical\s+miles?|inches|inch)\b",
+        re.I,
+    ),
+    "speed": re.compile(
+        _MEASURED
+        + r"(?:km/h|kph|km\s+per\s+hour|mph|knots?|m/s|(?:miles|kilomet(?:er|re)s|met(?:er|re)s)"
+        r"\s+(?:per|an|a)\s+(?:hour|second))",
+        re.I,
+    ),
+    "mass": re.compile(
+        _MEASURED + r"(?:kg|kilograms?|g|grams?|tonnes?|tons?|pounds?|lbs?|ounces?|oz)\b", re.I
+    ),
+}
 MONEY = re.compile(r"[$€£]\s?\d|\b(?:dollars?|euros?|pounds|rubles?|roubles?|usd)\b", re.I)
 PERCENT = re.compile(
     r"\d\s?(?:%|percent|per cent)|\b(?:half|quarter|third|fraction|share|majority|minority)\b"

@@ -43,6 +43,21 @@ def test_a_paragraph_that_points_back_takes_in_the_speaker_before_it(engine: Eng
     assert quote.startswith("The MOD also said") and "\n\nThis, it said" in quote
 
 
+def test_a_sentence_is_quoted_once_even_when_a_wider_quote_takes_it_in(engine: Engine) -> None:
+    r = engine.ask(
+        "According to the MOD, is Wagner keeping its promise to free surviving prisoners, "
+        "and what share of its prison recruits have been killed or injured?"
+    )
+    _check(engine, r)
+    spans = [(c.source_id, c.start, c.end) for c in r.citations]
+    # "It also noted that around half ..." takes in the sentence before it, which also answers
+    # the first part: that sentence is shown once, inside the wider quote.
+    assert any("following through" in c.quote and "around half" in c.quote for c in r.citations)
+    for i, (sid, start, end) in enumerate(spans):
+        for j, (other, s2, e2) in enumerate(spans):
+            assert i == j or sid != other or not (start <= s2 and e2 <= end), r.answer
+
+
 def test_figure_for_another_place_is_declined(engine: Engine) -> None:
     r = engine.ask("How many Wagner fighters died in Mali?")
     _check(engine, r)

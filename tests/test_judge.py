@@ -74,6 +74,7 @@ TITLES = {
     "c": "Braga football club history",
     "d": "Rescue operations across the region",
     "e": "Walks around Castelo",
+    "f": "Weather in Valdoria",
 }
 
 
@@ -277,3 +278,32 @@ def test_a_near_sentence_sharing_no_word_does_not_make_a_question_in_scope(
     # A question in the sentence's own words is about the corpus.
     r = engine.ask("Who reached the summit of the highest peak above Castelo?")
     assert r.status == "answered" and "Hikers" in r.answer
+
+
+# A figure of the wrong kind, and a temperature of another event.
+REPORT_F = """Weather in Valdoria
+
+The water level in Valdoria rose after repairs that cost $57,000.
+
+The river water in Valdoria reached a temperature of 12 °C on Monday.
+"""
+
+
+def test_a_measured_quantity_is_answered_only_with_its_unit_and_its_event(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    part = analyse("At what temperature does water boil at sea level?", []).parts[0]
+    assert (part.measure, part.predicate) == ("temperature", ("boil",))
+    assert analyse("How tall is the Palace of Culture?", []).parts[0].measure == "length"
+    assert analyse("How many fighters died?", []).parts[0].measure is None
+    engine = _engine(tmp_path_factory, {"a": REPORT_A, "f": REPORT_F})
+    status, _, quotes = _supporting(
+        engine, "What temperature did the river water in Valdoria reach?"
+    )
+    assert status == "answered" and "12 °C" in quotes and "$57,000" not in quotes
+    # The only temperature is of water that warmed, not of water that froze; $57,000 is no
+    # temperature at all.
+    status, reason, _ = _supporting(
+        engine, "At what temperature does the water in Valdoria freeze?"
+    )
+    assert (status, reason) == ("declined", "figure_not_in_corpus")
