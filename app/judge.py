@@ -190,6 +190,15 @@ class Evidence:
         title = self.index.sources[p.source_id].title
         return frozenset(stem(w) for w in words(p.paragraph + " " + title))
 
+    @lru_cache(maxsize=200_000)  # noqa: B019
+    def leading_terms(self, position: int) -> frozenset[str]:
+        """The paragraph up to the end of the sentence, and the title: what the sentence can be
+        about (a pronoun points back; a name only later in the paragraph is another topic)."""
+        p = self.index.passages[position]
+        title = self.index.sources[p.source_id].title
+        lead = p.paragraph[: max(0, p.end - p.para_start)]
+        return frozenset(stem(w) for w in words(lead + " " + title))
+
     @lru_cache(maxsize=100_000)  # noqa: B019
     def topic_terms(self, source_id: str) -> frozenset[str]:
         """What a whole source is about: its title's words and words in several paragraphs."""
@@ -392,6 +401,7 @@ def featurise(
         passage = index.passages[cand.position]
         sent = evidence.sentence_terms(cand.position)
         ctx = evidence.context_terms(cand.position) | sent | frozenset(context_terms)
+        lead = evidence.leading_terms(cand.position) | sent | frozenset(context_terms)
         # A short form in the text stands for the long one the question writes: "MOD" for
         # "Ministry of Defence".
         for letters, named in part.initialisms:
@@ -399,11 +409,13 @@ def featurise(
                 sent |= frozenset(named)
             if letters in ctx:
                 ctx |= frozenset(named)
+            if letters in lead:
+                lead |= frozenset(named)
         names = evidence.names(cand.position)
-        # The scope may be covered by the sentence, its paragraph, its title, or what the whole
+        # The scope may be covered by the sentence, its paragraph up to it, its title, or what the whole
         # source is about (its subject is not repeated in every paragraph). A place or year
         # mentioned once elsewhere in the source does not count: that is another scope.
-        scope_terms = ctx | evidence.topic_terms(passage.source_id)
+        scope_terms = lead | evidence.topic_terms(passage.source_id)
         # ... and back: the question's "MOD" is the text's "Ministry of Defence".
         scope_terms |= frozenset(t for t in part.scope if t in evidence.initials(cand.position))
         scope_share = _weighted_share(part.scope, scope_terms, rarity)

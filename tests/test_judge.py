@@ -75,6 +75,7 @@ TITLES = {
     "d": "Rescue operations across the region",
     "e": "Walks around Castelo",
     "f": "Weather in Valdoria",
+    "g": "Stone carving in Castelo",
 }
 
 
@@ -307,3 +308,28 @@ def test_a_measured_quantity_is_answered_only_with_its_unit_and_its_event(
         engine, "At what temperature does the water in Valdoria freeze?"
     )
     assert (status, reason) == ("declined", "figure_not_in_corpus")
+
+
+# A place named only after the sentence: the sentence is not about it.
+REPORT_G = """Stone carving in Castelo
+
+Carvers in Castelo still cut stone capitals for the town's churches. Many of their older works were sold to Valdoria. Valdoria's capital is Serra.
+"""
+
+
+def test_a_sentence_is_about_what_its_paragraph_named_before_it_not_after(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    engine = _engine(tmp_path_factory, {"g": REPORT_G, "c": REPORT_C})
+    q = analyse("What is the capital of Valdoria?", [])
+    _, per_part, _ = engine.retrieve(q)
+    _, eligible = featurise(q.parts[0], per_part[0], engine.evidence)
+    verdict = {
+        engine.index.passages[c.position].text: ok
+        for c, ok in zip(per_part[0], eligible, strict=True)
+    }
+    # "Valdoria" comes later in the paragraph than the carvers' capitals: not their scope.
+    assert verdict["Carvers in Castelo still cut stone capitals for the town's churches."] is False
+    assert verdict["Valdoria's capital is Serra."] is True
+    status, _, quotes = _supporting(engine, "What is the capital of Valdoria?")
+    assert status == "answered" and "Serra" in quotes and "Carvers" not in quotes
