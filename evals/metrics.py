@@ -68,7 +68,8 @@ def invariant_breaks(response: AskResponse, sources: dict[str, Source]) -> list[
             breaks.append(f"[{c.n}] quote missing from the answer")
         quoted.add(c.quote)
     rest = answer
-    for q in quoted:
+    # Longest first: a quote that contains another is removed whole, whatever the set's order.
+    for q in sorted(quoted, key=len, reverse=True):
         rest = rest.replace(q, " ")
     rest = re.sub(
         r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:sources?|quotes?|passages?)\b",

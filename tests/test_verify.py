@@ -86,3 +86,16 @@ def test_engine_never_sends_a_failing_answer(
     invented = _answer(engine, f"Some 90,000 died:\n\n“{good.quote}” [1]", [good])
     declined = engine._verified(invented)
     assert declined.status == "declined" and "90,000" not in declined.answer
+
+
+def test_the_outside_check_reads_nested_quotes_in_any_order(engine: Engine) -> None:
+    from evals.metrics import invariant_breaks
+
+    wide = _citation(engine, 1, "about 1,000 Wagner fighters have been killed in combat")
+    narrow = _citation(engine, 2, "Wagner fighters have been killed")
+    for order in ([wide, narrow], [narrow, wide]):
+        text = "Two quotes:\n\n" + "\n\n".join(f"“{c.quote}” [{c.n}]" for c in order)
+        r = _answer(engine, text, order)
+        # The wide quote holds the narrow one; its figure is inside a quote either way.
+        assert verify(r, engine.index.sources) == []
+        assert invariant_breaks(r, engine.index.sources) == []
