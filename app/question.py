@@ -169,6 +169,18 @@ _SOURCES_Q = re.compile(
     r"|\b(?:sources|reports)\s+(?:say|agree|differ|describe|disagree)\b|\bdo\s+they\s+agree\b",
     re.I,
 )
+_AGREEMENT_ONLY = re.compile(
+    r"^\s*(?:and\s+)?(?:do|does|did|are|were)\s+(?:the\s+|both\s+|all\s+|these\s+)?"
+    r"(?:sources|reports|articles|accounts|outlets|they)\s+(?:agree|differ|disagree)\b",
+    re.I,
+)
+
+
+def asks_only_agreement(text: str) -> bool:
+    """ "... and do the sources agree (on its size)?": a part the comparison itself answers."""
+    return bool(_AGREEMENT_ONLY.search(text))
+
+
 _WHY_Q = re.compile(r"^\s*(?:why|how\s+come)\b|\bwhat\s+(?:made|caused|led)\b", re.I)
 
 

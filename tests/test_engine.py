@@ -58,6 +58,16 @@ def test_a_sentence_is_quoted_once_even_when_a_wider_quote_takes_it_in(engine: E
             assert i == j or sid != other or not (start <= s2 and e2 <= end), r.answer
 
 
+def test_whether_the_sources_agree_is_answered_by_the_comparison(engine: Engine) -> None:
+    r = engine.ask("How big is the Wagner Group, and do the sources agree on its size?")
+    _check(engine, r)
+    assert r.status == "answered" and len({c.source_id for c in r.citations}) > 1
+    framing = r.answer.split("\n")[0]
+    assert "differ" in framing or "agree" in framing
+    # The framing says whether they agree: that part is not reported as unanswered.
+    assert "does not answer" not in r.answer
+
+
 def test_figure_for_another_place_is_declined(engine: Engine) -> None:
     r = engine.ask("How many Wagner fighters died in Mali?")
     _check(engine, r)
