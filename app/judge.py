@@ -412,9 +412,10 @@ def featurise(
             if letters in lead:
                 lead |= frozenset(named)
         names = evidence.names(cand.position)
-        # The scope may be covered by the sentence, its paragraph up to it, its title, or what the whole
-        # source is about (its subject is not repeated in every paragraph). A place or year
-        # mentioned once elsewhere in the source does not count: that is another scope.
+        # The scope may be covered by the sentence, its paragraph up to it, its title, or what
+        # the whole source is about (its subject is not repeated in every paragraph). A place or
+        # year mentioned once elsewhere in the source, or only later in the paragraph, does not
+        # count: that is another scope.
         scope_terms = lead | evidence.topic_terms(passage.source_id)
         # ... and back: the question's "MOD" is the text's "Ministry of Defence".
         scope_terms |= frozenset(t for t in part.scope if t in evidence.initials(cand.position))
