@@ -71,7 +71,10 @@ DURATION = re.compile(
 )
 YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 # A measured quantity is stated with its unit: "565 °C", "237 metres", "300 km/h", "40 tonnes".
-_MEASURED = r"(?:\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|half\s+an?|an?|a\s+few|several|hundreds?|thousands?))\s*-?\s*"
+_MEASURED = (
+    r"(?:\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|half\s+an?|an?"
+    r"|a\s+few|several|hundreds?|thousands?))\s*-?\s*"
+)
 MEASURE_UNITS = {
     "temperature": re.compile(
         r"\d\s*(?:°|º|degrees?\b)|\b(?:celsius|fahrenheit|kelvin)\b|\d\s*°?\s*[CF]\b", re.I
