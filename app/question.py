@@ -177,7 +177,8 @@ _AGREEMENT_ONLY = re.compile(
 
 
 def asks_only_agreement(text: str) -> bool:
-    """ "... and do the sources agree (on its size)?": a part the comparison itself answers."""
+    """Does the part only ask whether the sources agree ("and do the sources agree on its
+    size?")? The comparison of the other parts' figures answers it."""
     return bool(_AGREEMENT_ONLY.search(text))
 
 
