@@ -41,6 +41,7 @@ from app.text import (
     content_tokens,
     covers,
     has_count,
+    opposite_swapped,
     stem,
     verb_stem,
     words,
@@ -484,7 +485,7 @@ def featurise(
         if part.answer_type in ("person", "place", "date", "year"):
             asked = [t for t in part.content if t not in part.scope]
             premise_ok = premise_ok and (not asked or any(covers(t, sent) for t in asked))
-        premise_ok = premise_ok and event_said
+        premise_ok = premise_ok and event_said and not opposite_swapped(part.text, passage.text)
         # "The tallest mountain": a sentence that ranks nothing does not say which is tallest.
         premise_ok = premise_ok and (not part.superlative or bool(SUPERLATIVE.search(passage.text)))
         eligible.append(

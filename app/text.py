@@ -140,6 +140,34 @@ SAME_EVENT = (
 )
 
 
+# Opposites: SQuAD 2.0's unanswerable questions were often written by swapping a word for its
+# opposite ("the largest" for "the smallest"). General English, not any subject's words.
+_OPPOSITES = (
+    "largest:smallest biggest:smallest first:last before:after increase:decrease "
+    "increased:decreased rise:fall most:least highest:lowest earliest:latest north:south "
+    "east:west northern:southern eastern:western maximum:minimum more:less won:lost win:lose "
+    "upper:lower major:minor early:late older:younger oldest:youngest longest:shortest "
+    "positive:negative inner:outer began:ended high:low strong:weak private:public "
+    "internal:external import:export imports:exports"
+)
+OPPOSITE: dict[str, frozenset[str]] = {}
+for _pair in _OPPOSITES.split():
+    _a, _b = _pair.split(":")
+    OPPOSITE[_a] = OPPOSITE.get(_a, frozenset()) | {_b}
+    OPPOSITE[_b] = OPPOSITE.get(_b, frozenset()) | {_a}
+
+
+def opposite_swapped(question: str, sentence: str) -> bool:
+    """Does the question use a plain word whose opposite the sentence uses instead ("the
+    smallest" against "the largest")? Names are not words here ("North America")."""
+    said = {w.lower() for w in words(sentence)}
+    for w in words(question):
+        low = w.lower()
+        if w[:1].islower() and low in OPPOSITE and low not in said and OPPOSITE[low] & said:
+            return True
+    return False
+
+
 # Words that rank: a question about "the tallest" is answered by a sentence that ranks too.
 SUPERLATIVE = re.compile(
     r"\b(?:most|least|best|worst|first|last|top|only|record|leading|largest|biggest|greatest"

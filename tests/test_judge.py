@@ -13,7 +13,7 @@ from app.engine import Engine
 from app.judge import FEATURES, attributed_to, featurise
 from app.question import analyse
 from app.retrieve import hybrid_search
-from app.text import DURATION_FIGURE
+from app.text import DURATION_FIGURE, opposite_swapped
 from evals.metrics import invariant_breaks
 from tests.conftest import write_source
 
@@ -333,3 +333,10 @@ def test_a_sentence_is_about_what_its_paragraph_named_before_it_not_after(
     assert verdict["Valdoria's capital is Serra."] is True
     status, _, quotes = _supporting(engine, "What is the capital of Valdoria?")
     assert status == "answered" and "Serra" in quotes and "Carvers" not in quotes
+
+
+def test_a_word_swapped_for_its_opposite_is_noticed() -> None:
+    assert opposite_swapped("What is the smallest city?", "Warsaw is the largest city.")
+    assert not opposite_swapped("What is the largest city?", "Warsaw is the largest city.")
+    # A name is not a word: "North America" does not swap with "the south".
+    assert not opposite_swapped("Where in North America?", "They settled in the south.")
