@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from app.index import PassageIndex
 from app.prompts import Messages
+from app.question import asks_only_agreement
 from app.schemas import AskResponse, Citation, DeclineReason
 from app.text import FIGURE, figures
 
@@ -132,6 +133,8 @@ def compose_answer(
     if n_sources == 1:
         framing = messages.render("answered_one_source")
     elif figure_question:
+        # The framing says whether the figures agree: that answers "... do the sources agree?".
+        unanswered_parts = [p for p in unanswered_parts if not asks_only_agreement(p)]
         agree = figures_agree([c.quote for c in citations])
         framing = messages.render(
             "figures_agree" if agree else "figures_differ", sources=messages.count(n_sources)

@@ -27,7 +27,7 @@ from app.lexical import Within
 from app.observability import Metrics
 from app.passages import Passage
 from app.prompts import load_messages
-from app.question import Part, Question, analyse, asks_only_agreement
+from app.question import Part, Question, analyse
 from app.reader import Reader, Reads, reader_query
 from app.retrieve import Candidate, best_in_each_source, hybrid_search, search_within
 from app.schemas import AskResponse, DeclineReason
@@ -356,14 +356,7 @@ class Engine:
                     firsts += self._each_source(part, judged, firsts)
                 picked = (firsts + seconds)[: self.settings.max_quotes]
                 quotes += [quote_for(self.index, j.candidate.position) for j in picked]
-        # "... and do the sources agree?" is answered by the framing, which says whether the
-        # figures of two or more sources agree; with one source it stays unanswered.
-        compared = any(p.wants_figure for p in q.parts) and len({x.source_id for x in quotes}) > 1
-        unanswered = [
-            p.text
-            for p, judged in zip(q.parts, accepted, strict=True)
-            if not judged and not (compared and asks_only_agreement(p.text))
-        ]
+        unanswered = [p.text for p, judged in zip(q.parts, accepted, strict=True) if not judged]
         return compose_answer(
             self.index,
             self.messages,

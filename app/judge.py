@@ -531,15 +531,13 @@ def judge_part(
         judged = [replace(j, probability=max(j.probability, best)) for j in own] + [
             replace(j, eligible=False) for j in judged if j not in own
         ]
-        # "What did he say about North Korea?": of their words, those that name it come first.
-        judged.sort(
-            key=lambda j: (
-                j.eligible,
-                names_scope(part, evidence, j.candidate.position),
-                j.rank_probability,
-            ),
-            reverse=True,
-        )
-        return judged
-    judged.sort(key=lambda j: (j.eligible, j.rank_probability), reverse=True)
+    # "What did he say about North Korea?": of their own words, those that name it come first.
+    judged.sort(
+        key=lambda j: (
+            j.eligible,
+            bool(own) and names_scope(part, evidence, j.candidate.position),
+            j.rank_probability,
+        ),
+        reverse=True,
+    )
     return judged

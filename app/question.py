@@ -86,9 +86,13 @@ _MEASURE_Q = {
 assert set(_MEASURE_Q) == set(MEASURE_UNITS)
 
 
-def measure(text: str) -> str | None:
-    """The measured quantity a figure question asks for ("At what temperature ..."), if any."""
-    return next((kind for kind, q in _MEASURE_Q.items() if q.search(text)), None)
+def measure(text: str) -> tuple[str, str] | None:
+    """The measured quantity a figure question asks for ("At what temperature ..."), if any,
+    and the words after it ("... does water boil")."""
+    for kind, q in _MEASURE_Q.items():
+        if (m := q.search(text)) is not None:
+            return kind, text[m.end() :]
+    return None
 
 
 _DATE_Q = re.compile(
@@ -404,14 +408,14 @@ def _part(text: str) -> Part:
     kind = answer_type(text)
     presupposes = bool(_WHY_Q.search(text))
     predicate: tuple[str, ...] = ()
-    quantity = measure(text) if kind == "count" else None
+    measured = measure(text) if kind == "count" else None
     if kind == "count" and after is not None:
         predicate = _counted_event(text[after:])
-    elif quantity is not None:
+    elif measured is not None:
         # "at what temperature *does water boil*": what the measured thing does.
-        rest = text[_MEASURE_Q[quantity].search(text).end() :]  # type: ignore[union-attr]
-        if words(rest)[:1] and words(rest)[0].lower() in _DO:
-            predicate = _counted_event(rest)
+        rest = words(measured[1])
+        if rest and rest[0].lower() in _DO:
+            predicate = _counted_event(measured[1])
     elif kind == "money" and (much := _HOW_MUCH.search(text)) is not None:
         predicate = _counted_event(text[much.end() :])  # "how much is a fighter *paid*"
     elif (why := _WHY_HEAD.search(text)) is not None:
@@ -436,7 +440,7 @@ def _part(text: str) -> Part:
         speaker_pronoun=pronoun,
         initialisms=initialisms(text),
         superlative=asks_superlative(text),
-        measure=quantity,
+        measure=measured[0] if measured else None,
     )
 
 
