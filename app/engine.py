@@ -287,15 +287,26 @@ class Engine:
         terms = content_tokens(q.text)
         if not terms:
             return False
-        idf = self.index.bm25.idf
-        known = sum(idf[t] for t in terms if t in idf)
-        total = sum(self.index.bm25.term_idf(t) for t in terms)
-        if known / total >= WEAK_TOPIC_COVERAGE:
+        # On the subject: the question's words are found together, in one of the passages that
+        # came up (its paragraph, its title, what its source is about). Counting them anywhere
+        # in the corpus would not do: a large corpus holds every common word somewhere.
+        weight = {t: self.index.bm25.term_idf(t) for t in terms}
+        total = sum(weight.values())
+        covered = max(
+            (
+                sum(w for t, w in weight.items() if t in self._topic_words(c.position))
+                for c in whole
+            ),
+            default=0.0,
+        )
+        if covered / total >= WEAK_TOPIC_COVERAGE:
             return False
-        # Nearness counts as topic only in a sentence that shares a word with the question: in
-        # a large, broad corpus some sentence always lies near any question in embedding space
-        # (the same genre, the same shape of sentence) without being about its subject.
-        asked = set(terms)
+        # Nearness counts as topic only in a sentence that shares a word with the question (one
+        # of the names it asks about, when it names any): in a large, broad corpus some sentence
+        # always lies near any question in embedding space (the same genre, the same shape of
+        # sentence) without being about its subject.
+        names = {t for part in q.parts for t in part.scope if not t[0].isdigit()}
+        asked = names or set(terms)
         anchored = max(
             (
                 c.cosine
@@ -305,6 +316,14 @@ class Engine:
             default=0.0,
         )
         return anchored < WEAK_TOPIC_COSINE
+
+    def _topic_words(self, position: int) -> frozenset[str]:
+        source = self.index.passages[position].source_id
+        return (
+            self.evidence.sentence_terms(position)
+            | self.evidence.context_terms(position)
+            | self.evidence.topic_terms(source)
+        )
 
     def _decide(
         self, q: Question, whole: list[Candidate], verdicts: list[list[Judged]], trace: Trace

@@ -76,6 +76,7 @@ TITLES = {
     "e": "Walks around Castelo",
     "f": "Weather in Valdoria",
     "g": "Stone carving in Castelo",
+    "h": "Markets in Valdoria",
 }
 
 
@@ -340,3 +341,26 @@ def test_a_word_swapped_for_its_opposite_is_noticed() -> None:
     assert not opposite_swapped("What is the largest city?", "Warsaw is the largest city.")
     # A name is not a word: "North America" does not swap with "the south".
     assert not opposite_swapped("Where in North America?", "They settled in the south.")
+
+
+# A subject with everyday words: prices, the current one.
+REPORT_H = """Markets in Valdoria
+
+Traders said the current price of gold and other assets had risen.
+
+Petrol prices rose after the floods, as the price of transport doubled.
+
+Drivers said the current price of fuel is the highest they remember.
+"""
+
+
+def test_a_question_about_a_thing_the_corpus_never_names_is_out_of_scope(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    engine = _engine(tmp_path_factory, {"a": REPORT_A, "b": REPORT_B, "h": REPORT_H})
+    # Every word but the name is the corpus's own ("the current price of ..."), and the sentence
+    # that uses them is near in meaning; but nothing in the corpus is about Bitcoin.
+    r = engine.ask("What is the current price of Bitcoin?")
+    assert (r.status, r.decline_reason) == ("declined", "out_of_scope")
+    r = engine.ask("What did traders say about the current price of gold?")
+    assert r.status == "answered" and "price of gold" in r.answer
