@@ -170,7 +170,7 @@ def opposite_swapped(question: str, sentence: str) -> bool:
 
 # Words that rank: a question about "the tallest" is answered by a sentence that ranks too.
 SUPERLATIVE = re.compile(
-    r"\b(?:most|least|best|worst|first|last|top|only|record|leading|largest|biggest|greatest"
+    r"\b(?:most|least|best|worst|first|last|top|record|leading|largest|biggest|greatest"
     r"|smallest|tallest|highest|lowest|longest|shortest|oldest|youngest|newest|earliest|latest"
     r"|deepest|fastest|slowest|richest|poorest|heaviest|lightest|strongest|weakest|widest"
     r"|busiest|farthest|furthest|closest|nearest|hottest|coldest)\b",

@@ -77,6 +77,7 @@ TITLES = {
     "f": "Weather in Valdoria",
     "g": "Stone carving in Castelo",
     "h": "Markets in Valdoria",
+    "i": "Hills of Valdoria",
 }
 
 
@@ -364,3 +365,19 @@ def test_a_question_about_a_thing_the_corpus_never_names_is_out_of_scope(
     assert (r.status, r.decline_reason) == ("declined", "out_of_scope")
     r = engine.ask("What did traders say about the current price of gold?")
     assert r.status == "answered" and "price of gold" in r.answer
+
+
+REPORT_I = """Hills of Valdoria
+
+Monte Alto is the only mountain in Valdoria with a paved road to its summit.
+"""
+
+
+def test_only_does_not_rank(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # "The only mountain with a road" says nothing about which mountain is the tallest.
+    engine = _engine(tmp_path_factory, {"a": REPORT_A, "i": REPORT_I})
+    r = engine.ask("What is the tallest mountain in Valdoria?")
+    assert r.status == "declined"
+    assert all(c.related_only for c in r.citations)
+    r = engine.ask("Which mountain in Valdoria has a paved road to its summit?")
+    assert r.status == "answered" and "Monte Alto" in r.answer
