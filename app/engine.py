@@ -288,14 +288,19 @@ class Engine:
         if not terms:
             return False
         # On the subject: the question's words are found together, in one of the passages that
-        # came up (its paragraph, its title, what its source is about). Counting them anywhere
-        # in the corpus would not do: a large corpus holds every common word somewhere.
+        # came up (its paragraph, its title, what its source is about), and when the question
+        # names things (a person, a place, a coin), that passage names one of them. Counting
+        # words anywhere in the corpus would not do: a large corpus holds every common word
+        # somewhere, and "the current price of" something in many places.
+        names = {t for part in q.parts for t in part.scope if not t[0].isdigit()}
         weight = {t: self.index.bm25.term_idf(t) for t in terms}
         total = sum(weight.values())
+        topics = [self._topic_words(c.position) for c in whole]
         covered = max(
             (
-                sum(w for t, w in weight.items() if t in self._topic_words(c.position))
-                for c in whole
+                sum(w for t, w in weight.items() if t in words)
+                for words in topics
+                if not names or not names.isdisjoint(words)
             ),
             default=0.0,
         )
@@ -305,7 +310,6 @@ class Engine:
         # of the names it asks about, when it names any): in a large, broad corpus some sentence
         # always lies near any question in embedding space (the same genre, the same shape of
         # sentence) without being about its subject.
-        names = {t for part in q.parts for t in part.scope if not t[0].isdigit()}
         asked = names or set(terms)
         anchored = max(
             (

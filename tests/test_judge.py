@@ -365,6 +365,11 @@ def test_a_question_about_a_thing_the_corpus_never_names_is_out_of_scope(
     assert (r.status, r.decline_reason) == ("declined", "out_of_scope")
     r = engine.ask("What did traders say about the current price of gold?")
     assert r.status == "answered" and "price of gold" in r.answer
+    # Rare words found together in one passage ("current" and "price" once, side by side)
+    # still do not put a question about a thing the corpus never names on its subject.
+    engine = _engine(tmp_path_factory, {"a": REPORT_A, "h": REPORT_H.split("\n\nPetrol")[0]})
+    r = engine.ask("What is the current price of Bitcoin?")
+    assert (r.status, r.decline_reason) == ("declined", "out_of_scope")
 
 
 REPORT_I = """Hills of Valdoria
