@@ -295,15 +295,11 @@ class Engine:
         names = {t for part in q.parts for t in part.scope if not t[0].isdigit()}
         weight = {t: self.index.bm25.term_idf(t) for t in terms}
         total = sum(weight.values())
-        topics = [self._topic_words(c.position) for c in whole]
-        covered = max(
-            (
-                sum(w for t, w in weight.items() if t in words)
-                for words in topics
-                if not names or not names.isdisjoint(words)
-            ),
-            default=0.0,
-        )
+        covered = 0.0
+        for c in whole:
+            found = {t for t in (*weight, *names) if self._on_topic(c.position, t)}
+            if not names or not names.isdisjoint(found):
+                covered = max(covered, sum(w for t, w in weight.items() if t in found))
         if covered / total >= WEAK_TOPIC_COVERAGE:
             return False
         # Nearness counts as topic only in a sentence that shares a word with the question (one
@@ -321,12 +317,14 @@ class Engine:
         )
         return anchored < WEAK_TOPIC_COSINE
 
-    def _topic_words(self, position: int) -> frozenset[str]:
+    def _on_topic(self, position: int, term: str) -> bool:
+        """Is the word in the passage's sentence, paragraph, title or source topic? (Looked up
+        in each: a large source's topic is thousands of words, too many to join per query.)"""
         source = self.index.passages[position].source_id
         return (
-            self.evidence.sentence_terms(position)
-            | self.evidence.context_terms(position)
-            | self.evidence.topic_terms(source)
+            term in self.evidence.sentence_terms(position)
+            or term in self.evidence.context_terms(position)
+            or term in self.evidence.topic_terms(source)
         )
 
     def _decide(

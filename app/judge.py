@@ -203,10 +203,11 @@ class Evidence:
     @lru_cache(maxsize=100_000)  # noqa: B019
     def topic_terms(self, source_id: str) -> frozenset[str]:
         """What a whole source is about: its title's words and words in several paragraphs."""
+        paragraphs = {p.para_start: p.paragraph for p in self.index.passages_of(source_id)}
         seen: dict[str, set[int]] = {}
-        for p in self.index.passages_of(source_id):
-            for w in words(p.paragraph):
-                seen.setdefault(stem(w), set()).add(p.para_start)
+        for start, paragraph in paragraphs.items():  # each paragraph once, not once per sentence
+            for w in words(paragraph):
+                seen.setdefault(stem(w), set()).add(start)
         title = {stem(w) for w in words(self.index.sources[source_id].title)}
         return frozenset(title | {t for t, paras in seen.items() if len(paras) >= TOPIC_PARAGRAPHS})
 
