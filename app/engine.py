@@ -27,7 +27,7 @@ from app.lexical import Within
 from app.observability import Metrics
 from app.passages import Passage
 from app.prompts import load_messages
-from app.question import Part, Question, analyse
+from app.question import Part, Question, analyse, qualifiers
 from app.reader import Reader, Reads, reader_query
 from app.retrieve import Candidate, best_in_each_source, hybrid_search, search_within
 from app.schemas import AskResponse, DeclineReason
@@ -289,10 +289,14 @@ class Engine:
             return False
         # On the subject: the question's words are found together, in one of the passages that
         # came up (its paragraph, its title, what its source is about), and when the question
-        # names things (a person, a place, a coin), that passage names one of them. Counting
+        # names what it is about (a person, a coin), that passage names one of them. A place or
+        # time that only qualifies it ("killed *in Mali*") does not decide the subject: a figure
+        # for a place the corpus never names is not in it, about a subject that is. Counting
         # words anywhere in the corpus would not do: a large corpus holds every common word
         # somewhere, and "the current price of" something in many places.
-        names = {t for part in q.parts for t in part.scope if not t[0].isdigit()}
+        names = {t for part in q.parts for t in part.scope if not t[0].isdigit()} - qualifiers(
+            q.text
+        )
         weight = {t: self.index.bm25.term_idf(t) for t in terms}
         total = sum(weight.values())
         covered = 0.0

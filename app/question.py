@@ -444,6 +444,19 @@ def _part(text: str) -> Part:
     )
 
 
+# A place or a time that qualifies what is asked: "killed *in Mali*", "*during the* Battle".
+# Not "on" or "at", which as often take a verb's object ("impose restrictions on Wagner").
+_QUALIFIER = re.compile(
+    r"\b(?:in|during|since|near|across|inside|outside|throughout|until)"
+    r"\s+(?:the\s+)?((?:[A-Z][\w'’-]*)(?:\s+[A-Z][\w'’-]*)*)"
+)
+
+
+def qualifiers(text: str) -> frozenset[str]:
+    """The names (stemmed) of the places and times that qualify what the question asks about."""
+    return frozenset(stem(w) for m in _QUALIFIER.finditer(text) for w in words(m.group(1)))
+
+
 def split_parts(text: str) -> list[str]:
     pieces = [p.strip(" ,;?") for p in _PART_SPLIT.split(text)]
     pieces = [p for p in pieces if len(content_tokens(p)) >= 1]

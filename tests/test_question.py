@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.question import analyse, answer_type, is_speculation, split_parts
+from app.question import analyse, answer_type, is_speculation, qualifiers, split_parts
 
 
 @pytest.mark.parametrize(
@@ -94,3 +94,12 @@ def test_asking_for_new_text_about_the_subject_is_asking_to_invent() -> None:
     assert is_speculation("Write a poem about the floods.")
     assert is_speculation("Compose a short story about the battle")
     assert not is_speculation("Write down what the mayor said.")
+
+
+def test_a_place_or_time_that_qualifies_the_question_is_not_its_subject() -> None:
+    # "in Mali" narrows a question about floods; "Bitcoin" is what the question is about.
+    assert qualifiers("How many people were killed in the floods in Mali?") == {"mali"}
+    assert qualifiers("What did the mayor say during the Serra Festival?") == {"serra", "festival"}
+    assert qualifiers("What is the current price of Bitcoin?") == frozenset()
+    # "on" takes a verb's object as often as a place.
+    assert qualifiers("What restrictions did the regulator impose on Valdoria?") == frozenset()
