@@ -447,7 +447,7 @@ def _part(text: str) -> Part:
 # A place or a time that qualifies what is asked: "killed *in Mali*", "*during the* Battle".
 # Not "on" or "at", which as often take a verb's object ("impose restrictions on Wagner").
 _QUALIFIER = re.compile(
-    r"\b(?:in|during|since|near|across|inside|outside|throughout|until)"
+    r"\b(?i:in|during|since|near|across|inside|outside|throughout|until)"
     r"\s+(?:the\s+)?((?:[A-Z][\w'’-]*)(?:\s+[A-Z][\w'’-]*)*)"
 )
 

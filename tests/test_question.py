@@ -100,6 +100,7 @@ def test_a_place_or_time_that_qualifies_the_question_is_not_its_subject() -> Non
     # "in Mali" narrows a question about floods; "Bitcoin" is what the question is about.
     assert qualifiers("How many people were killed in the floods in Mali?") == {"mali"}
     assert qualifiers("What did the mayor say during the Serra Festival?") == {"serra", "festival"}
+    assert qualifiers("During the Serra Festival, what did the mayor say?") == {"serra", "festival"}
     assert qualifiers("What is the current price of Bitcoin?") == frozenset()
     # "on" takes a verb's object as often as a place.
     assert qualifiers("What restrictions did the regulator impose on Valdoria?") == frozenset()
