@@ -301,7 +301,7 @@ class Engine:
         total = sum(weight.values())
         covered = 0.0
         for c in whole:
-            found = {t for t in (*weight, *names) if self._on_topic(c.position, t)}
+            found = {t for t in (*weight, *names) if self.evidence.says(c.position, t)}
             if not names or not names.isdisjoint(found):
                 covered = max(covered, sum(w for t, w in weight.items() if t in found))
         if covered / total >= WEAK_TOPIC_COVERAGE:
@@ -320,16 +320,6 @@ class Engine:
             default=0.0,
         )
         return anchored < WEAK_TOPIC_COSINE
-
-    def _on_topic(self, position: int, term: str) -> bool:
-        """Is the word in the passage's sentence, paragraph, title or source topic? (Looked up
-        in each: a large source's topic is thousands of words, too many to join per query.)"""
-        source = self.index.passages[position].source_id
-        return (
-            term in self.evidence.sentence_terms(position)
-            or term in self.evidence.context_terms(position)
-            or term in self.evidence.topic_terms(source)
-        )
 
     def _decide(
         self, q: Question, whole: list[Candidate], verdicts: list[list[Judged]], trace: Trace

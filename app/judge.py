@@ -211,6 +211,16 @@ class Evidence:
         title = {stem(w) for w in words(self.index.sources[source_id].title)}
         return frozenset(title | {t for t, paras in seen.items() if len(paras) >= TOPIC_PARAGRAPHS})
 
+    def says(self, position: int, term: str) -> bool:
+        """Is the word in the passage's sentence, paragraph, title or what its source is about?
+        (Looked up in each: a large source's topic is thousands of words, too many to join per
+        candidate.)"""
+        return (
+            term in self.sentence_terms(position)
+            or term in self.context_terms(position)
+            or term in self.topic_terms(self.index.passages[position].source_id)
+        )
+
     @lru_cache(maxsize=200_000)  # noqa: B019
     def sentence_verbs(self, position: int) -> frozenset[str]:
         return frozenset(verb_stem(w) for w in words(self.index.passages[position].text))
@@ -422,12 +432,7 @@ def featurise(
         # ... and back: the question's "MOD" is the text's "Ministry of Defence".
         scope_terms |= frozenset(t for t in part.scope if t in evidence.initials(cand.position))
         scope_share = _weighted_share(part.scope, scope_terms, rarity)
-        said_here = (
-            evidence.context_terms(cand.position)
-            | evidence.sentence_terms(cand.position)
-            | evidence.topic_terms(passage.source_id)
-        )
-        about_referent = not referents or any(t in said_here for t in referents)
+        about_referent = not referents or any(evidence.says(cand.position, t) for t in referents)
         matched = type_match(part, passage, names)
         sent_content = content_tokens(passage.text)
         novelty = (

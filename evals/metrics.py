@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +56,14 @@ class Record:
         }
 
 
+def outside_quotes(answer: str, quotes: Iterable[str]) -> str:
+    """The answer with its quotes taken out, longest first: a quote that holds another is
+    removed whole, whatever order the quotes come in."""
+    for q in sorted(quotes, key=len, reverse=True):
+        answer = answer.replace(q, " ")
+    return answer
+
+
 def invariant_breaks(response: AskResponse, sources: dict[str, Source]) -> list[str]:
     """The contract's invariants, checked from the outside (not with the service's verifier)."""
     breaks = []
@@ -67,14 +76,10 @@ def invariant_breaks(response: AskResponse, sources: dict[str, Source]) -> list[
         if f"“{c.quote}” [{c.n}]" not in answer:
             breaks.append(f"[{c.n}] quote missing from the answer")
         quoted.add(c.quote)
-    rest = answer
-    # Longest first: a quote that contains another is removed whole, whatever the set's order.
-    for q in sorted(quoted, key=len, reverse=True):
-        rest = rest.replace(q, " ")
     rest = re.sub(
         r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:sources?|quotes?|passages?)\b",
         " ",
-        _MARKER.sub(" ", rest),
+        _MARKER.sub(" ", outside_quotes(answer, quoted)),
         flags=re.I,
     )
     if figures(rest):

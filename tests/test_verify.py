@@ -89,13 +89,16 @@ def test_engine_never_sends_a_failing_answer(
 
 
 def test_the_outside_check_reads_nested_quotes_in_any_order(engine: Engine) -> None:
-    from evals.metrics import invariant_breaks
+    from evals.metrics import invariant_breaks, outside_quotes
 
     wide = _citation(engine, 1, "about 1,000 Wagner fighters have been killed in combat")
     narrow = _citation(engine, 2, "Wagner fighters have been killed")
     for order in ([wide, narrow], [narrow, wide]):
         text = "Two quotes:\n\n" + "\n\n".join(f"“{c.quote}” [{c.n}]" for c in order)
+        # The wide quote holds the narrow one; its figure is inside a quote in either order
+        # (taken out narrow first, the wide one would no longer be found, leaving "1,000").
+        assert "1,000" not in outside_quotes(text, [c.quote for c in order])
+        assert "1,000" not in outside_quotes(text, [c.quote for c in reversed(order)])
         r = _answer(engine, text, order)
-        # The wide quote holds the narrow one; its figure is inside a quote either way.
         assert verify(r, engine.index.sources) == []
         assert invariant_breaks(r, engine.index.sources) == []
