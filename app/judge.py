@@ -42,6 +42,7 @@ from app.text import (
     covers,
     has_count,
     opposite_swapped,
+    owned_elsewhere,
     stem,
     verb_stem,
     words,
@@ -492,6 +493,8 @@ def featurise(
             asked = [t for t in part.content if t not in part.scope]
             premise_ok = premise_ok and (not asked or any(covers(t, sent) for t in asked))
         premise_ok = premise_ok and event_said and not opposite_swapped(part.text, passage.text)
+        # "The capital of France" is not answered by "New France's capital".
+        premise_ok = premise_ok and not owned_elsewhere(part.owned, passage.text)
         # "The tallest mountain": a sentence that ranks nothing does not say which is tallest.
         premise_ok = premise_ok and (not part.superlative or bool(SUPERLATIVE.search(passage.text)))
         eligible.append(

@@ -16,6 +16,7 @@ from app.text import (
     asks_superlative,
     capitalised_terms,
     content_tokens,
+    owned,
     stem,
     verb_stem,
     words,
@@ -148,6 +149,7 @@ class Part:
     follows: tuple[str, ...] = ()  # names an earlier part gives what this part's pronoun means
     superlative: bool = False  # "the *tallest* mountain": the answer must rank things too
     measure: str | None = None  # "at what *temperature*": the figure must carry that unit
+    owned: tuple[tuple[str, tuple[str, ...]], ...] = ()  # "the *capital of France*": (thing, name)
 
     @property
     def wants_figure(self) -> bool:
@@ -441,6 +443,7 @@ def _part(text: str) -> Part:
         initialisms=initialisms(text),
         superlative=asks_superlative(text),
         measure=measured[0] if measured else None,
+        owned=owned(text),
     )
 
 

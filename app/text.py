@@ -225,3 +225,64 @@ def capitalised_terms(text: str) -> list[str]:
         ):
             out.append(w)
     return out
+
+
+# Something a name has: "the capital *of France*", "*Plato's* approach". A sentence that gives
+# that thing only as another name's ("New France's capital", "Agassiz's approach") is about
+# the other one; SQuAD 2.0 wrote unanswerable questions by such swaps.
+_NAME = r"[A-Z][\w'’-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w'’-]*)*"
+_OF_NAME = re.compile(
+    r"\b(?:the|a|an)\s+(?:[a-z]+\s+){0,2}?([a-z]+)\s+of\s+(?:the\s+)?(" + _NAME + ")"
+)
+_NAMES_THING = re.compile(r"(" + _NAME + r")['’]s?\s+(?:[a-z-]+\s+){0,2}?([a-z]+)\b")
+_LINK_WORDS = frozenset({"the", "of", "de"})
+
+
+def _name_words(name: str) -> list[str]:
+    """A name's words, stemmed, without linking words or a question word that opened it."""
+    out = [stem(w) for w in words(name) if w.lower() not in _LINK_WORDS]
+    while out and (out[0] in STOPWORDS or out[0] in QUESTION_WORDS):
+        out = out[1:]
+    return out
+
+
+def owned(question: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """What the question asks about as a name's own, and whose: (thing, name words)."""
+    found = [(stem(m.group(1)), _name_words(m.group(2))) for m in _OF_NAME.finditer(question)]
+    found += [(stem(m.group(2)), _name_words(m.group(1))) for m in _NAMES_THING.finditer(question)]
+    return tuple(dict.fromkeys((thing, tuple(name)) for thing, name in found if name))
+
+
+def _same_name(said: list[str], asked: tuple[str, ...]) -> bool:
+    """One name written two ways: the same words, one extended at its end ("European Union law"
+    is the European Union's), or initials ("EU"). "New France" is not France."""
+    n = min(len(said), len(asked))
+    if said[:n] == list(asked[:n]):
+        return True
+
+    def initials(ws: list[str] | tuple[str, ...]) -> str:
+        return "".join(w[0] for w in ws)
+
+    return (len(asked) == 1 and initials(said) == asked[0]) or (
+        len(said) == 1 and initials(asked) == said[0]
+    )
+
+
+def owned_elsewhere(asked: tuple[tuple[str, tuple[str, ...]], ...], sentence: str) -> bool:
+    """Does the sentence give the thing asked about only as another name's ("New France's
+    capital" for "the capital of France")? A thing it also names untied, or tied to the
+    question's name, is not."""
+    if not asked:
+        return False
+    for thing, name in asked:
+        ties: list[list[str] | None] = []
+        for m in re.finditer(r"[a-z][\w'’-]*", sentence):
+            if stem(m.group(0)) != thing:
+                continue
+            tie = re.search(r"(" + _NAME + r")['’]s?\s+(?:[a-z-]+\s+){0,2}$", sentence[: m.start()])
+            if tie is None:
+                tie = re.match(r"\s+of\s+(?:the\s+)?(" + _NAME + ")", sentence[m.end() :])
+            ties.append(_name_words(tie.group(1)) if tie else None)
+        if ties and all(t and not _same_name(t, name) for t in ties):
+            return True
+    return False

@@ -13,7 +13,7 @@ from app.engine import Engine
 from app.judge import FEATURES, attributed_to, featurise
 from app.question import analyse
 from app.retrieve import hybrid_search
-from app.text import DURATION_FIGURE, opposite_swapped
+from app.text import DURATION_FIGURE, opposite_swapped, owned, owned_elsewhere
 from evals.metrics import invariant_breaks
 from tests.conftest import write_source
 
@@ -78,6 +78,7 @@ TITLES = {
     "g": "Stone carving in Castelo",
     "h": "Markets in Valdoria",
     "i": "Hills of Valdoria",
+    "j": "Towns of Valdoria",
 }
 
 
@@ -386,3 +387,50 @@ def test_only_does_not_rank(tmp_path_factory: pytest.TempPathFactory) -> None:
     assert all(c.related_only for c in r.citations)
     r = engine.ask("Which mountain in Valdoria has a paved road to its summit?")
     assert r.status == "answered" and "Monte Alto" in r.answer
+
+
+def test_a_thing_given_only_as_another_names_does_not_answer() -> None:
+    capital = owned("What is the capital of France?")
+    assert capital == (("capital", ("france",)),)
+    assert owned_elsewhere(capital, "It planned an attack on New France's capital, Quebec.")
+    assert owned_elsewhere(capital, "Quebec became the capital of New France.")
+    assert not owned_elsewhere(capital, "Paris is the capital of France.")
+    assert not owned_elsewhere(capital, "The French capital is Paris.")  # not tied to a name
+    # Once tied to another name and once not: the sentence may still say it.
+    assert not owned_elsewhere(capital, "Lyon was never the capital, unlike Rome, Italy's capital.")
+    approach = owned("What was Plato's approach considered?")
+    assert owned_elsewhere(approach, "Agassiz's approach was distinctly idealist.")
+    assert not owned_elsewhere(approach, "Plato's approach was distinctly idealist.")
+    # The same name written another way: initials, or the name extended at its end.
+    body = owned("What is the main executive body of the EU?")
+    assert not owned_elsewhere(
+        body, "The Commission is the main executive body of the European Union."
+    )
+    law = owned("Who wrote the principles of European Union Law?")
+    assert not owned_elsewhere(law, "The principles of European Union law are unwritten.")
+    # A question word that opens the question is not part of the name.
+    assert owned("Did Wagner's losses grow?") == (("loss", ("wagner",)),)
+
+
+REPORT_J = """Towns of Valdoria
+
+Castelo is the capital of Valdoria and its largest town.
+
+Braga became the capital of New Valdoria, the colony across the sea, in 1702.
+
+The towns of Valdoria hold a market every Tuesday.
+"""
+
+
+def test_another_places_capital_does_not_answer_for_the_place_asked(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    engine = _engine(tmp_path_factory, {"j": REPORT_J})
+    r = engine.ask("What is the capital of Valdoria?")
+    assert r.status == "answered" and "Castelo is the capital" in r.answer
+    # Without it, the corpus gives a capital only as another place's ("New Valdoria").
+    colony = REPORT_J.replace("Castelo is the capital of Valdoria and its largest town.\n\n", "")
+    engine = _engine(tmp_path_factory, {"j": colony})
+    r = engine.ask("What is the capital of Valdoria?")
+    assert r.status == "declined"
+    assert all(c.related_only for c in r.citations)
