@@ -65,6 +65,8 @@ def quality(engine: Engine) -> dict[str, Any]:
             "correct_declines",
             "invariant_breaks",
             "failures",
+            "false_answers",
+            "outcomes",
         )
     }
 

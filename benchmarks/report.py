@@ -167,10 +167,12 @@ def markdown(report: dict[str, Any]) -> str:
             c["label"], _pct(right), _delta(right, base.get("answered_with_right_evidence")),
             _pct(declines), _delta(declines, base.get("correct_declines")),
             _n(q.get("invariant_breaks")),
+            _n(len(q["false_answers"])) if "false_answers" in q else NA,
+            "; ".join(f"{k} {v}" for k, v in (q.get("outcomes") or {}).items()) or NA,
         ])  # fmt: skip
     out += _table(
         ["corpus", "answered with right evidence", "Δ", "correct declines", "Δ",
-         "invariant breaks"],
+         "invariant breaks", "must-decline answered", "failures: what was done instead"],
         rows,
     )  # fmt: skip
     out += _chroma_section(report)

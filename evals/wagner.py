@@ -88,7 +88,14 @@ def summary(records: list[Record]) -> dict[str, object]:
         "invariant_breaks": sum(len(r.breaks) for r in records),
         "by_category": {k: f"{v[0]}/{v[1]}" for k, v in sorted(by_category.items())},
         "failures": [r.id for r in records if not r.correct],
+        # What a failure did instead: a decline with another reason is not a false answer.
+        "false_answers": [r.id for r in decline if r.response.status == "answered"],
+        "outcomes": {r.id: _outcome(r.response) for r in records if not r.correct},
     }
+
+
+def _outcome(response: AskResponse) -> str:
+    return f"declined: {response.decline_reason}" if response.decline_reason else response.status
 
 
 def _share(hit: int, total: int) -> float | None:
