@@ -66,6 +66,7 @@ _PERCENT_Q = re.compile(
 )
 _FIGURE_Q = re.compile(
     r"\bhow\s+(?:many|much|large|big|long|old|far)\b(?!\s+ago)|\bwhat\s+(?:is|was|are|were)?\s*(?:the\s+)?"
+    r"(?:(?:average|mean|median|typical|total|overall|estimated|approximate|current)\s+)?"
     r"(?:percentage|percent|proportion|share|fraction|number|amount|total|count|size|toll|"
     r"figure|cost|budget|sum|strength|headcount|temperature|speed|height|depth|weight|length|"
     r"distance|altitude|elevation|price|age|population)\b|\bwhat\s+portion\b|\bnumber\s+of\b"
@@ -83,6 +84,7 @@ _MEASURE_Q = {
     ),
     "speed": re.compile(_WHAT_THE + r"speed\b|\bhow\s+fast\b", re.I),
     "mass": re.compile(_WHAT_THE + r"weight\b|\bhow\s+heavy\b", re.I),
+    "age": re.compile(_WHAT_THE + r"age\b|\bhow\s+old\b|\bat\s+what\s+age\b", re.I),
 }
 assert set(_MEASURE_Q) == set(MEASURE_UNITS)
 
@@ -197,7 +199,9 @@ def answer_type(text: str) -> AnswerType:
     if _FIGURE_Q.search(text):
         if _PERCENT_Q.search(text):
             return "percent"
-        if _MONEY_Q.search(text) and re.search(r"\bhow\s+much\b|\bcost\b|\bamount\b", text, re.I):
+        if _MONEY_Q.search(text) and re.search(
+            r"\bhow\s+much\b|\bcost\b|\bamount\b|\bprices?\b", text, re.I
+        ):
             return "money"
         return "count"
     if _YEAR_Q.search(text):

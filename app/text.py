@@ -93,6 +93,14 @@ MEASURE_UNITS = {
     "mass": re.compile(
         _MEASURED + r"(?:kg|kilograms?|g|grams?|tonnes?|tons?|pounds?|lbs?|ounces?|oz)\b", re.I
     ),
+    # An age: "61 years old", "aged 61", "the 61-year-old", "born in 1961"; of a thing, when it
+    # was made or how many years it has stood ("built in 1920", "for 300 years").
+    "age": re.compile(
+        r"\b\d+(?:\s+|-)(?:years?|yrs?)(?:\s+|-)old\b|\b(?:aged?|at\s+the\s+age\s+of)\s+\d+"
+        r"|\b\d+\s+years\b|\b(?:born|founded|established|built|formed|dates?\s+(?:back|from))\b"
+        r"|\b(?:1\d{3}|20\d{2})s?\b|\bcentur(?:y|ies)\b",
+        re.I,
+    ),
 }
 MONEY = re.compile(r"[$€£]\s?\d|\b(?:dollars?|euros?|pounds|rubles?|roubles?|usd)\b", re.I)
 PERCENT = re.compile(

@@ -79,6 +79,7 @@ TITLES = {
     "h": "Markets in Valdoria",
     "i": "Hills of Valdoria",
     "j": "Towns of Valdoria",
+    "k": "The mayor of Castelo",
 }
 
 
@@ -434,3 +435,24 @@ def test_another_places_capital_does_not_answer_for_the_place_asked(
     r = engine.ask("What is the capital of Valdoria?")
     assert r.status == "declined"
     assert all(c.related_only for c in r.citations)
+
+
+REPORT_K = """The mayor of Castelo
+
+Mayor Elena Ortiz, nicknamed "the Engineer" for her years at the water board, said 40% of Castelo was under water on Monday.
+
+Ortiz was elected in a landslide.
+"""
+
+
+def test_how_old_needs_an_age(tmp_path_factory: pytest.TempPathFactory) -> None:
+    engine = _engine(tmp_path_factory, {"k": REPORT_K, "a": REPORT_A})
+    # The sentence about her has a figure, a share of the town: not her age.
+    r = engine.ask("How old is Mayor Ortiz?")
+    assert (r.status, r.decline_reason) == ("declined", "figure_not_in_corpus")
+    r = engine.ask("What share of Castelo was under water?")
+    assert r.status == "answered" and "40%" in r.answer
+    aged = REPORT_K.replace("Ortiz was elected", "Ortiz, 52 years old, was elected")
+    engine = _engine(tmp_path_factory, {"k": aged, "a": REPORT_A})
+    r = engine.ask("How old is Mayor Ortiz?")
+    assert r.status == "answered" and "52 years old" in r.answer
