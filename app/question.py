@@ -85,6 +85,7 @@ _MEASURE_Q = {
     "speed": re.compile(_WHAT_THE + r"speed\b|\bhow\s+fast\b", re.I),
     "mass": re.compile(_WHAT_THE + r"weight\b|\bhow\s+heavy\b", re.I),
     "age": re.compile(_WHAT_THE + r"age\b|\bhow\s+old\b|\bat\s+what\s+age\b", re.I),
+    "population": re.compile(_WHAT_THE + r"population\b", re.I),
 }
 assert set(_MEASURE_Q) == set(MEASURE_UNITS)
 

@@ -101,6 +101,12 @@ MEASURE_UNITS = {
         r"|\b(?:1\d{3}|20\d{2})s?\b|\bcentur(?:y|ies)\b",
         re.I,
     ),
+    # A population: a figure, and the people it counts ("1.7 million residents").
+    "population": re.compile(
+        r"(?=.*(?:\d|\b(?:hundreds?|thousands?|millions?|billions?)\b))"
+        r".*\b(?:population|inhabitants|residents|people|citizens)\b",
+        re.I | re.S,
+    ),
 }
 MONEY = re.compile(r"[$€£]\s?\d|\b(?:dollars?|euros?|pounds|rubles?|roubles?|usd)\b", re.I)
 PERCENT = re.compile(

@@ -445,10 +445,13 @@ Ortiz was elected in a landslide.
 """
 
 
-def test_how_old_needs_an_age(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_an_age_or_a_population_needs_its_figure(tmp_path_factory: pytest.TempPathFactory) -> None:
     engine = _engine(tmp_path_factory, {"k": REPORT_K, "a": REPORT_A})
-    # The sentence about her has a figure, a share of the town: not her age.
+    # The sentence about her has a figure, a share of the town: not her age, nor how many live
+    # there.
     r = engine.ask("How old is Mayor Ortiz?")
+    assert (r.status, r.decline_reason) == ("declined", "figure_not_in_corpus")
+    r = engine.ask("What is the population of Castelo?")
     assert (r.status, r.decline_reason) == ("declined", "figure_not_in_corpus")
     r = engine.ask("What share of Castelo was under water?")
     assert r.status == "answered" and "40%" in r.answer

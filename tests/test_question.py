@@ -106,9 +106,10 @@ def test_a_place_or_time_that_qualifies_the_question_is_not_its_subject() -> Non
     assert qualifiers("What restrictions did the regulator impose on Valdoria?") == frozenset()
 
 
-def test_an_age_or_an_average_is_a_figure_question() -> None:
+def test_an_age_a_population_or_an_average_is_a_figure_question() -> None:
     assert analyse("How old is Prigozhin?").parts[0].measure == "age"
     assert analyse("At what age did the workers retire?").parts[0].measure == "age"
+    assert analyse("What was the population of Castelo?").parts[0].measure == "population"
     weight = analyse("What is the average weight of a fighter?").parts[0]
     assert (weight.answer_type, weight.measure) == ("count", "mass")
     assert analyse("What is the total number of convicts pardoned?").parts[0].units == ("convict",)
