@@ -66,9 +66,11 @@ _PERCENT_Q = re.compile(
 )
 _FIGURE_Q = re.compile(
     r"\bhow\s+(?:many|much|large|big|long|old|far)\b(?!\s+ago)|\bwhat\s+(?:is|was|are|were)?\s*(?:the\s+)?"
-    r"(?:(?:average|mean|median|typical|total|overall|estimated|approximate|current)\s+)?"
+    r"(?:(?:\w+\s+)?\w+['’]s?\s+)?(?:(?:average|mean|median|typical|total|overall|estimated|approximate"
+    r"|current|annual|yearly|monthly)\s+)?"
     r"(?:percentage|percent|proportion|share|fraction|number|amount|total|count|size|toll|"
-    r"figure|cost|budget|sum|strength|headcount|temperature|speed|height|depth|weight|length|"
+    r"figure|cost|budget|salary|salaries|wages?|revenue|income|sum|strength|headcount|"
+    r"temperature|speed|height|depth|weight|length|"
     r"distance|altitude|elevation|price|age|population)\b|\bwhat\s+portion\b|\bnumber\s+of\b"
     r"|\bhow\s+(?:hot|cold|fast|high|tall|deep|heavy|wide|often)\b",
     re.I,
@@ -201,7 +203,10 @@ def answer_type(text: str) -> AnswerType:
         if _PERCENT_Q.search(text):
             return "percent"
         if _MONEY_Q.search(text) and re.search(
-            r"\bhow\s+much\b|\bcost\b|\bamount\b|\bprices?\b", text, re.I
+            r"\bhow\s+much\b|\bcost\b|\bamount\b|\bprices?\b|\bbudgets?\b|\bsalar(?:y|ies)\b"
+            r"|\bwages?\b|\brevenues?\b|\bincome\b",
+            text,
+            re.I,
         ):
             return "money"
         return "count"

@@ -248,8 +248,15 @@ _NAME = r"[A-Z][\w'’-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w'’-]*)*"
 _OF_NAME = re.compile(
     r"\b(?:the|a|an)\s+(?:[a-z]+\s+){0,2}?([a-z]+)\s+of\s+(?:the\s+)?(" + _NAME + ")"
 )
-_NAMES_THING = re.compile(r"(" + _NAME + r")['’]s?\s+(?:[a-z-]+\s+){0,2}?([a-z]+)\b")
+_NAMES_THING = re.compile(r"(" + _NAME + r")['’]s?((?:\s+[a-z][a-z-]*){1,3})")
 _LINK_WORDS = frozenset({"the", "of", "de"})
+_AUX_OPENING = re.compile(
+    r"\s*(?:did|does|do|is|are|was|were|has|have|had|can|could|will|would)\b", re.I
+)
+# Words that ask about a thing rather than name one: "the *name* of Wagner's founder".
+_ASKING_NOUNS = frozenset(
+    "name names type types kind kinds sort form part number amount example term word".split()
+)
 
 
 def _name_words(name: str) -> list[str]:
@@ -263,8 +270,32 @@ def _name_words(name: str) -> list[str]:
 def owned(question: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """What the question asks about as a name's own, and whose: (thing, name words)."""
     found = [(stem(m.group(1)), _name_words(m.group(2))) for m in _OF_NAME.finditer(question)]
-    found += [(stem(m.group(2)), _name_words(m.group(1))) for m in _NAMES_THING.finditer(question)]
-    return tuple(dict.fromkeys((thing, tuple(name)) for thing, name in found if name))
+    for m in _NAMES_THING.finditer(question):
+        # The head of "Wagner's annual *budget*": the last word before one that ends the phrase
+        # (a stopword, or a verb's "-ed": "Plato's *approach* considered").
+        phrase: list[str] = []
+        for w in m.group(2).split():
+            if not phrase and w in STOPWORDS:
+                continue  # "Harvard's *most* intense rival"
+            if w in STOPWORDS or w in QUESTION_WORDS or (len(w) > 4 and w.endswith("ed")):
+                break
+            phrase.append(w)
+        # "Did Wagner's losses *grow*?": a question that opens with its auxiliary ends with
+        # its verb.
+        if (
+            len(phrase) > 1
+            and m.end() == len(question.rstrip(" ?"))
+            and _AUX_OPENING.match(question)
+        ):
+            phrase.pop()
+        if phrase:
+            head = phrase[-1]
+            found.append((stem(head), _name_words(m.group(1))))
+    return tuple(
+        dict.fromkeys(
+            (thing, tuple(name)) for thing, name in found if name and thing not in _ASKING_NOUNS
+        )
+    )
 
 
 def _same_name(said: list[str], asked: tuple[str, ...]) -> bool:

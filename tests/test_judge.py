@@ -409,8 +409,13 @@ def test_a_thing_given_only_as_another_names_does_not_answer() -> None:
     )
     law = owned("Who wrote the principles of European Union Law?")
     assert not owned_elsewhere(law, "The principles of European Union law are unwritten.")
-    # A question word that opens the question is not part of the name.
+    # A question word that opens the question is not part of the name; the thing is the head
+    # of what follows the name, not a modifier before it nor the verb after it.
     assert owned("Did Wagner's losses grow?") == (("loss", ("wagner",)),)
+    assert owned("What is Wagner's annual budget?") == (("budget", ("wagner",)),)
+    assert owned("What is Harvard's most intense rival?") == (("rival", ("harvard",)),)
+    assert owned("What was Plato's approach considered?") == (("approach", ("plato",)),)
+    assert owned("What is the name of Wagner's founder?") == (("founder", ("wagner",)),)
 
 
 REPORT_J = """Towns of Valdoria
@@ -445,7 +450,9 @@ Ortiz was elected in a landslide.
 """
 
 
-def test_an_age_or_a_population_needs_its_figure(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_an_age_a_population_or_a_budget_needs_its_figure(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     engine = _engine(tmp_path_factory, {"k": REPORT_K, "a": REPORT_A})
     # The sentence about her has a figure, a share of the town: not her age, nor how many live
     # there.
@@ -453,6 +460,9 @@ def test_an_age_or_a_population_needs_its_figure(tmp_path_factory: pytest.TempPa
     assert (r.status, r.decline_reason) == ("declined", "figure_not_in_corpus")
     r = engine.ask("What is the population of Castelo?")
     assert (r.status, r.decline_reason) == ("declined", "figure_not_in_corpus")
+    for question in ("What is the annual budget of Castelo?", "What is Mayor Ortiz's salary?"):
+        r = engine.ask(question)
+        assert (r.status, r.decline_reason) == ("declined", "figure_not_in_corpus"), question
     r = engine.ask("What share of Castelo was under water?")
     assert r.status == "answered" and "40%" in r.answer
     aged = REPORT_K.replace("Ortiz was elected", "Ortiz, 52 years old, was elected")

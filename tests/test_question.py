@@ -114,3 +114,5 @@ def test_an_age_a_population_or_an_average_is_a_figure_question() -> None:
     assert (weight.answer_type, weight.measure) == ("count", "mass")
     assert analyse("What is the total number of convicts pardoned?").parts[0].units == ("convict",)
     assert analyse("What is the current price of gold?").parts[0].answer_type == "money"
+    assert analyse("What is Wagner's annual budget?").parts[0].answer_type == "money"
+    assert analyse("What is Mayor Ortiz's salary?").parts[0].answer_type == "money"
