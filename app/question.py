@@ -465,9 +465,16 @@ _QUALIFIER = re.compile(
 )
 
 
+# A group named by its people's adjective: "how many *Ukrainian* soldiers". The soldiers are the
+# subject, the group qualifies them, as a place does.
+_GROUP = re.compile(r"\b([A-Z][a-z]+(?:ian|ean|an|ish|ese|i))\s+(?=[a-z])")
+
+
 def qualifiers(text: str) -> frozenset[str]:
-    """The names (stemmed) of the places and times that qualify what the question asks about."""
-    return frozenset(stem(w) for m in _QUALIFIER.finditer(text) for w in words(m.group(1)))
+    """The names (stemmed) of the places, times and peoples that qualify what the question
+    asks about."""
+    places = {stem(w) for m in _QUALIFIER.finditer(text) for w in words(m.group(1))}
+    return frozenset(places | {stem(m.group(1)) for m in _GROUP.finditer(text)})
 
 
 def split_parts(text: str) -> list[str]:

@@ -469,3 +469,13 @@ def test_an_age_a_population_or_a_budget_needs_its_figure(
     engine = _engine(tmp_path_factory, {"k": aged, "a": REPORT_A})
     r = engine.ask("How old is Mayor Ortiz?")
     assert r.status == "answered" and "52 years old" in r.answer
+
+
+def test_a_group_the_corpus_never_counts_is_a_missing_figure_not_another_subject(
+    flood: Engine,
+) -> None:
+    # The floods' dead are the corpus's subject; Spanish volunteers are a group it has no figure
+    # for, as a place it never names would be.
+    r = flood.ask("How many Spanish volunteers were killed in the floods?")
+    assert (r.status, r.decline_reason) == ("declined", "figure_not_in_corpus")
+    assert r.citations and all(c.related_only for c in r.citations)

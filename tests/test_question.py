@@ -102,6 +102,9 @@ def test_a_place_or_time_that_qualifies_the_question_is_not_its_subject() -> Non
     assert qualifiers("What did the mayor say during the Serra Festival?") == {"serra", "festival"}
     assert qualifiers("During the Serra Festival, what did the mayor say?") == {"serra", "festival"}
     assert qualifiers("What is the current price of Bitcoin?") == frozenset()
+    # A people's adjective before what it qualifies; not a name that is the thing asked about.
+    assert qualifiers("How many Ukrainian soldiers died in Bakhmut?") == {"ukrainian", "bakhmut"}
+    assert qualifiers("What is the Bitcoin price?") == frozenset()
     # "on" takes a verb's object as often as a place.
     assert qualifiers("What restrictions did the regulator impose on Valdoria?") == frozenset()
 
