@@ -250,6 +250,9 @@ _OF_NAME = re.compile(
 )
 _NAMES_THING = re.compile(r"(" + _NAME + r")['’]s?((?:\s+[a-z][a-z-]*){1,3})")
 _LINK_WORDS = frozenset({"the", "of", "de"})
+_LOWER_WORD = re.compile(r"\b[a-z][\w'’-]*")
+_TIED_BEFORE = re.compile(r"(" + _NAME + r")['’]s?\s+(?:[a-z-]+\s+){0,2}$")  # "Y's (adj) N"
+_TIED_AFTER = re.compile(r"\s+of\s+(?:the\s+)?(" + _NAME + ")")  # "N of Y"
 _AUX_OPENING = re.compile(
     r"\s*(?:did|does|do|is|are|was|were|has|have|had|can|could|will|would)\b", re.I
 )
@@ -259,12 +262,20 @@ _ASKING_NOUNS = frozenset(
 )
 
 
+# Words that open a sentence with a capital without being part of the name after them.
+_OPENERS = frozenset(
+    "however meanwhile moreover instead yet still thus hence later earlier today yesterday "
+    "although though despite last next".split()
+)
+
+
 def _name_words(name: str) -> list[str]:
-    """A name's words, stemmed, without linking words or a question word that opened it."""
-    out = [stem(w) for w in words(name) if w.lower() not in _LINK_WORDS]
-    while out and (out[0] in STOPWORDS or out[0] in QUESTION_WORDS):
-        out = out[1:]
-    return out
+    """A name's words, stemmed, without linking words or the question word, auxiliary or
+    sentence opener that came before it with a capital ("*Does* Kirby's estimate ...")."""
+    raw = [w for w in words(name) if w.lower() not in _LINK_WORDS]
+    while raw and raw[0].lower() in STOPWORDS | QUESTION_WORDS | _OPENERS:
+        raw = raw[1:]
+    return [stem(w) for w in raw]
 
 
 def owned(question: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -321,12 +332,12 @@ def owned_elsewhere(asked: tuple[tuple[str, tuple[str, ...]], ...], sentence: st
         return False
     for thing, name in asked:
         ties: list[list[str] | None] = []
-        for m in re.finditer(r"[a-z][\w'’-]*", sentence):
+        for m in _LOWER_WORD.finditer(sentence):
             if stem(m.group(0)) != thing:
                 continue
-            tie = re.search(r"(" + _NAME + r")['’]s?\s+(?:[a-z-]+\s+){0,2}$", sentence[: m.start()])
+            tie = _TIED_BEFORE.search(sentence[: m.start()])
             if tie is None:
-                tie = re.match(r"\s+of\s+(?:the\s+)?(" + _NAME + ")", sentence[m.end() :])
+                tie = _TIED_AFTER.match(sentence[m.end() :])
             ties.append(_name_words(tie.group(1)) if tie else None)
         if ties and all(t and not _same_name(t, name) for t in ties):
             return True

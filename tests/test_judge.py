@@ -416,6 +416,10 @@ def test_a_thing_given_only_as_another_names_does_not_answer() -> None:
     assert owned("What is Harvard's most intense rival?") == (("rival", ("harvard",)),)
     assert owned("What was Plato's approach considered?") == (("approach", ("plato",)),)
     assert owned("What is the name of Wagner's founder?") == (("founder", ("wagner",)),)
+    # An auxiliary or a sentence opener with a capital is not part of the name after it.
+    assert [name for _, name in owned("Does Kirby's estimate include convicts?")] == [("kirby",)]
+    assert not owned_elsewhere(capital, "However France's capital was never moved.")
+    assert owned_elsewhere(capital, "Yesterday New France's capital fell.")
 
 
 REPORT_J = """Towns of Valdoria
