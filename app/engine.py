@@ -31,10 +31,11 @@ from app.question import Part, Question, analyse, qualifiers
 from app.reader import Reader, Reads, reader_query
 from app.retrieve import Candidate, best_in_each_source, hybrid_search, search_within
 from app.schemas import AskResponse, DeclineReason
-from app.text import content_tokens
+from app.text import QUESTION_WORDS, STOPWORDS, content_tokens, words
 from app.verify import verify
 
 log = logging.getLogger(__name__)
+FUNCTION_WORDS = STOPWORDS | QUESTION_WORDS
 
 # Out of scope: nothing in the corpus is close in meaning, and few of the question's words occur
 # in it at all. Set on the development questions; the corpus decides what is "on the subject".
@@ -278,6 +279,16 @@ class Engine:
             raise UnknownSource(f"unknown source_ids: {', '.join(unknown[:5])}")
         return frozenset(source_ids)
 
+    def _foreign(self, text: str, terms: list[str]) -> bool:
+        """A question in another language than the corpus's: not one English function word
+        ("what", "the", "how", ...), and most of its words used nowhere in the corpus
+        ("¿Cuántos combatientes de Wagner murieron?"). The rules read English; a name it shares
+        with the corpus would otherwise pass for the subject."""
+        if len(terms) < 3 or any(w.lower() in FUNCTION_WORDS for w in words(text)):
+            return False
+        unknown = sum(not self.index.bm25.knows(t) for t in terms)
+        return 2 * unknown > len(terms)
+
     def _off_topic(self, q: Question, whole: list[Candidate]) -> bool:
         if q.context_terms:
             return False  # a follow-up in a conversation the corpus already answered
@@ -287,6 +298,8 @@ class Engine:
         terms = content_tokens(q.text)
         if not terms:
             return False
+        if self._foreign(q.text, terms):
+            return True
         # On the subject: the question's words are found together, in one of the passages that
         # came up (its paragraph, its title, what its source is about), and when the question
         # names what it is about (a person, a coin), that passage names one of them. A place or

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter, defaultdict
 from typing import Protocol
@@ -30,6 +31,7 @@ class BM25Index:
         self.k1, self.b = k1, b
         self.lengths = lengths
         self.idf: dict[str, float] = {}
+        self._sorted: list[str] | None = None  # the vocabulary in order, when first needed
         self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._tf: dict[str, np.ndarray] = {}
         for term, (docs, tfs) in postings.items():
@@ -46,6 +48,20 @@ class BM25Index:
 
     def idf_of(self, term: str, default: float) -> float:
         return self.idf.get(term, default)
+
+    def knows(self, term: str) -> bool:
+        """Does any document use the (stemmed) term, as `covers` matches words: exactly, or by
+        a shared stem of four letters or more?"""
+        if term in self.idf:
+            return True
+        if len(term) < 4:
+            return False
+        if any(term[:n] in self.idf for n in range(4, len(term))):
+            return True
+        if self._sorted is None:
+            self._sorted = sorted(self.idf)
+        at = bisect.bisect_left(self._sorted, term)
+        return at < len(self._sorted) and self._sorted[at].startswith(term)
 
     def within(self, positions: np.ndarray) -> Within:
         """The same statistics over some documents only, as if they were the whole collection."""

@@ -483,3 +483,14 @@ def test_a_group_the_corpus_never_counts_is_a_missing_figure_not_another_subject
     r = flood.ask("How many Spanish volunteers were killed in the floods?")
     assert (r.status, r.decline_reason) == ("declined", "figure_not_in_corpus")
     assert r.citations and all(c.related_only for c in r.citations)
+
+
+def test_a_question_in_another_language_is_declined_not_half_read(flood: Engine) -> None:
+    # The rules that check a figure's kind, scope and event read English: "Cuántas" is not read as
+    # "how many", so a Spanish question would be judged by the words it shares with the corpus
+    # (a name) and whatever is near in embedding space.
+    r = flood.ask("¿Cuántas casas destruyeron las inundaciones en Valdoria?")
+    assert (r.status, r.decline_reason) == ("declined", "out_of_scope")
+    # A bare keyword query has no function words either, but its words are the corpus's.
+    r = flood.ask("Valdoria floods deaths")
+    assert r.status == "answered" and "120" in r.answer
