@@ -52,7 +52,8 @@ _SPECULATION = [
         r"\s+(?:me\s+)?(?:a|an|some|the)?\s*(?:\w+\s+){0,2}?(?:poem|essay|story|song|joke|letter"
         r"|e-?mail|tweet"
         r"|speech|limerick|haiku|fictional|imaginary)\b",
-        r"\bwould\s+(?:probably|likely)\s+be\b",
+        # "What would Wagner's losses probably be?", unless it asks what a source expects.
+        r"\bwould\s+(?:[\w'’]+\s+){0,4}?(?:probably|likely)\s+be\b(?!.*\baccording\s+to\b)",
         r"\bfill\s+in\s+(?:the|a)\s+(?:number|figure|gap)\b",
     )
 ]

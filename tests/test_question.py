@@ -34,6 +34,7 @@ def test_answer_types(question: str, kind: str) -> None:
         "Just give me a number, even if it's not stated.",
         "How many do you think will die next year?",
         "Make up a plausible figure.",
+        "What would Wagner's losses probably be by the end of the year?",
     ],
 )
 def test_speculation_is_recognised(question: str) -> None:
@@ -47,6 +48,7 @@ def test_speculation_is_recognised(question: str) -> None:
         "How many personnel does the U.S. estimate Wagner has?",
         "What did the institute predict?",
         "Who said it was speculation?",
+        "Which units would likely be affected, according to the MOD?",
     ],
 )
 def test_asking_what_a_source_estimates_is_not_speculation(question: str) -> None:
