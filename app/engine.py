@@ -31,11 +31,10 @@ from app.question import Part, Question, analyse, qualifiers
 from app.reader import Reader, Reads, reader_query
 from app.retrieve import Candidate, best_in_each_source, hybrid_search, search_within
 from app.schemas import AskResponse, DeclineReason
-from app.text import QUESTION_WORDS, STOPWORDS, content_tokens, words
+from app.text import FUNCTION_WORDS, content_tokens, words
 from app.verify import verify
 
 log = logging.getLogger(__name__)
-FUNCTION_WORDS = STOPWORDS | QUESTION_WORDS
 
 # Out of scope: nothing in the corpus is close in meaning, and few of the question's words occur
 # in it at all. Set on the development questions; the corpus decides what is "on the subject".

@@ -30,13 +30,12 @@ from app.question import Part, initialisms
 from app.retrieve import Candidate
 from app.text import (
     DURATION_FIGURE,
+    FUNCTION_WORDS,
     MEASURE_UNITS,
     MONEY,
     NUMBER_WORDS,
     PERCENT,
-    QUESTION_WORDS,
     SAME_EVENT,
-    STOPWORDS,
     SUPERLATIVE,
     content_tokens,
     covers,
@@ -244,7 +243,7 @@ class Evidence:
         return frozenset(
             stem(w)
             for w in words(self.index.passages[position].text)
-            if w[0].isupper() and w.lower() not in STOPWORDS | QUESTION_WORDS
+            if w[0].isupper() and w.lower() not in FUNCTION_WORDS
         )
 
 

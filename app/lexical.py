@@ -31,7 +31,6 @@ class BM25Index:
         self.k1, self.b = k1, b
         self.lengths = lengths
         self.idf: dict[str, float] = {}
-        self._sorted: list[str] | None = None  # the vocabulary in order, when first needed
         self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._tf: dict[str, np.ndarray] = {}
         for term, (docs, tfs) in postings.items():
@@ -41,6 +40,7 @@ class BM25Index:
             # The per-posting BM25 weight is fixed at build time; a query only sums.
             self._postings[term] = (d, self.idf[term] * tf_arr * (k1 + 1) / (tf_arr + norm[d]))
             self._tf[term] = tf_arr
+        self._sorted = sorted(self.idf)  # the vocabulary in order, for prefix look-ups
 
     def term_idf(self, term: str) -> float:
         """Rarity of a (stemmed) term; unseen terms are as rare as a term can be."""
@@ -58,8 +58,6 @@ class BM25Index:
             return False
         if any(term[:n] in self.idf for n in range(4, len(term))):
             return True
-        if self._sorted is None:
-            self._sorted = sorted(self.idf)
         at = bisect.bisect_left(self._sorted, term)
         return at < len(self._sorted) and self._sorted[at].startswith(term)
 

@@ -20,6 +20,8 @@ STOPWORDS = frozenset(
 QUESTION_WORDS = frozenset(
     "what which who whom whose when where why how name tell give list describe explain".split()
 )
+# The words that carry a sentence's grammar rather than its subject.
+FUNCTION_WORDS = STOPWORDS | QUESTION_WORDS
 
 _WORD = re.compile(r"\d[\d,]*(?:\.\d+)?|[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 
@@ -48,7 +50,7 @@ def tokens(text: str) -> list[str]:
 
 
 def content_tokens(text: str) -> list[str]:
-    return [stem(w) for w in words(text) if w.lower() not in STOPWORDS | QUESTION_WORDS]
+    return [stem(w) for w in words(text) if w.lower() not in FUNCTION_WORDS]
 
 
 # A figure as written: $100 million, 50,000, 0.31%, 2014, 10-month, 90 percent.
@@ -231,12 +233,7 @@ def capitalised_terms(text: str) -> list[str]:
     out: list[str] = []
     raw = words(text)
     for i, w in enumerate(raw):
-        if (
-            w[0].isdigit()
-            or i > 0
-            and w[0].isupper()
-            and w.lower() not in STOPWORDS | QUESTION_WORDS
-        ):
+        if w[0].isdigit() or i > 0 and w[0].isupper() and w.lower() not in FUNCTION_WORDS:
             out.append(w)
     return out
 
@@ -267,13 +264,14 @@ _OPENERS = frozenset(
     "however meanwhile moreover instead yet still thus hence later earlier today yesterday "
     "although though despite last next".split()
 )
+_NOT_A_NAME = FUNCTION_WORDS | _OPENERS
 
 
 def _name_words(name: str) -> list[str]:
     """A name's words, stemmed, without linking words or the question word, auxiliary or
     sentence opener that came before it with a capital ("*Does* Kirby's estimate ...")."""
     raw = [w for w in words(name) if w.lower() not in _LINK_WORDS]
-    while raw and raw[0].lower() in STOPWORDS | QUESTION_WORDS | _OPENERS:
+    while raw and raw[0].lower() in _NOT_A_NAME:
         raw = raw[1:]
     return [stem(w) for w in raw]
 
@@ -288,7 +286,7 @@ def owned(question: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         for w in m.group(2).split():
             if not phrase and w in STOPWORDS:
                 continue  # "Harvard's *most* intense rival"
-            if w in STOPWORDS or w in QUESTION_WORDS or (len(w) > 4 and w.endswith("ed")):
+            if w in FUNCTION_WORDS or (len(w) > 4 and w.endswith("ed")):
                 break
             phrase.append(w)
         # "Did Wagner's losses *grow*?": a question that opens with its auxiliary ends with
