@@ -103,10 +103,13 @@ def measure(text: str) -> tuple[str, str] | None:
 
 
 _DATE_Q = re.compile(
-    r"\bwhen\b|\bwhat\s+(?:year|date|day|month|time|decade|century)\b|\bin\s+which\s+year\b|"
+    r"\bwhat\s+(?:year|date|day|month|time|decade|century)\b|\bin\s+which\s+year\b|"
     r"\bhow\s+long\s+ago\b|\bsince\s+when\b",
     re.I,
 )
+# "When" asks for a date only as the question's own word: in "What did he say when asked?" or
+# "Which measure is adopted when there is a choice?" it opens a clause, and another word asks.
+_WHEN_ASKS = re.compile(r"^(?:(?!\b(?:what|which|who|whom|whose|where|why|how)\b).)*\bwhen\b", re.I)
 _PERSON_Q = re.compile(
     r"^\s*(?:who|whom|whose)\b|\b(?:who|whom|whose)\s+(?:is|was|are|were|said|says|did|does|"
     r"has|had|stated|claimed|leads|led|founded)\b|\bwhich\s+(?:person|official|leader|man|"
@@ -213,7 +216,7 @@ def answer_type(text: str) -> AnswerType:
         return "count"
     if _YEAR_Q.search(text):
         return "year"
-    if _DATE_Q.search(text):
+    if _DATE_Q.search(text) or _WHEN_ASKS.search(text):
         return "date"
     if _PERSON_Q.search(text):
         return "person"

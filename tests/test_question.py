@@ -18,6 +18,12 @@ from app.question import analyse, answer_type, is_speculation, qualifiers, split
         ("Who said that?", "person"),
         ("Where did they fight?", "place"),
         ("Why did it happen?", "other"),
+        # "when" asks only as the question's own word; after another, it opens a clause
+        ("The price was stable until when?", "date"),
+        ("And when did he say it?", "date"),
+        ("What did Kirby say when asked about the losses?", "other"),
+        ("Which measure must be adopted when there is a choice?", "other"),
+        ("How many died when the dam broke?", "count"),
     ],
 )
 def test_answer_types(question: str, kind: str) -> None:
