@@ -490,7 +490,8 @@ def featurise(
         # also say something the question asks about beyond its scope ("who *commands* ...").
         if part.answer_type in ("person", "place", "date", "year"):
             asked = [t for t in part.content if t not in part.scope]
-            premise_ok = premise_ok and (not asked or any(covers(t, sent) for t in asked))
+            said = sent | evidence.sentence_verbs(cand.position)  # "fight": "fought"
+            premise_ok = premise_ok and (not asked or any(covers(t, said) for t in asked))
         premise_ok = premise_ok and event_said and not opposite_swapped(part.text, passage.text)
         # "The capital of France" is not answered by "New France's capital".
         premise_ok = premise_ok and not owned_elsewhere(part.owned, passage.text)

@@ -494,3 +494,22 @@ def test_a_question_in_another_language_is_declined_not_half_read(flood: Engine)
     # A bare keyword query has no function words either, but its words are the corpus's.
     r = flood.ask("Valdoria floods deaths")
     assert r.status == "answered" and "120" in r.answer
+
+
+REPORT_L = """Castelo in the wars of 1820
+
+At Castelo, Duke Armand fought the rebels of Count Berto in the spring of 1820.
+
+The town was rebuilt within a decade.
+"""
+TITLES["l"] = "Castelo in the wars of 1820"
+
+
+def test_who_did_is_answered_by_the_irregular_past_of_its_verb(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # A who/where/when sentence must say what the question asks beyond its names: "fought" says
+    # "fight".
+    engine = _engine(tmp_path_factory, {"l": REPORT_L})
+    r = engine.ask("Who did Duke Armand fight at Castelo?")
+    assert r.status == "answered" and "Count Berto" in r.answer
