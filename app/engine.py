@@ -31,7 +31,7 @@ from app.question import Part, Question, analyse, qualifiers
 from app.reader import Reader, Reads, reader_query
 from app.retrieve import Candidate, best_in_each_source, hybrid_search, search_within
 from app.schemas import AskResponse, DeclineReason
-from app.text import FUNCTION_WORDS, content_tokens, words
+from app.text import FUNCTION_WORDS, content_tokens, is_span, words
 from app.verify import verify
 
 log = logging.getLogger(__name__)
@@ -253,8 +253,9 @@ class Engine:
         crowded out by sentences that could never answer. None: search everything.
 
         Short names ("UK", "MOD") do not narrow the search: the judge also accepts them written
-        out. Nor do names the conversation supplies: the judge accepts those anywhere."""
-        names = [t for t in part.scope if len(t) >= 4 and t not in context]
+        out. Nor do names the conversation supplies: the judge accepts those anywhere, nor spans
+        of time ("the 1700s"), which the text writes as years."""
+        names = [t for t in part.scope if len(t) >= 4 and t not in context and not is_span(t)]
         referents = [t for t in (*context, *part.follows) if len(t) >= 4]
         if not names and referents:
             # "Where was he born?": the rarest name he stands for.

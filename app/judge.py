@@ -39,6 +39,7 @@ from app.text import (
     SUPERLATIVE,
     content_tokens,
     covers,
+    equivalent_terms,
     has_count,
     opposite_swapped,
     owned_elsewhere,
@@ -183,13 +184,15 @@ class Evidence:
 
     @lru_cache(maxsize=200_000)  # noqa: B019 - one Evidence per index, alive as long as it
     def sentence_terms(self, position: int) -> frozenset[str]:
-        return frozenset(stem(w) for w in words(self.index.passages[position].text))
+        text = self.index.passages[position].text
+        return frozenset(stem(w) for w in words(text)) | equivalent_terms(text)
 
     @lru_cache(maxsize=200_000)  # noqa: B019
     def context_terms(self, position: int) -> frozenset[str]:
         p = self.index.passages[position]
         title = self.index.sources[p.source_id].title
-        return frozenset(stem(w) for w in words(p.paragraph + " " + title))
+        text = p.paragraph + " " + title
+        return frozenset(stem(w) for w in words(text)) | equivalent_terms(text)
 
     @lru_cache(maxsize=200_000)  # noqa: B019
     def leading_terms(self, position: int) -> frozenset[str]:
@@ -198,7 +201,8 @@ class Evidence:
         p = self.index.passages[position]
         title = self.index.sources[p.source_id].title
         lead = p.paragraph[: max(0, p.end - p.para_start)]
-        return frozenset(stem(w) for w in words(lead + " " + title))
+        text = lead + " " + title
+        return frozenset(stem(w) for w in words(text)) | equivalent_terms(text)
 
     @lru_cache(maxsize=100_000)  # noqa: B019
     def topic_terms(self, source_id: str) -> frozenset[str]:

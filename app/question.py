@@ -17,6 +17,7 @@ from app.text import (
     capitalised_terms,
     content_tokens,
     owned,
+    scope_terms,
     stem,
     verb_stem,
     words,
@@ -445,7 +446,7 @@ def _part(text: str) -> Part:
     return Part(
         text=text,
         answer_type=kind,
-        scope=tuple(dict.fromkeys(stem(t) for t in capitalised_terms(text))),
+        scope=tuple(dict.fromkeys(scope_terms(text))),
         content=tuple(dict.fromkeys(content_tokens(text))),
         negated=bool(_NEGATION.search(text)),
         units=units,

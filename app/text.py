@@ -228,6 +228,69 @@ def has_count(text: str) -> bool:
     return bool(_NUMBER_WORD.search(text))
 
 
+# Ways of writing the same time or number that a word-for-word match misses. A span of time is
+# a term that starts with its digits and ends in "x": the 1700s and the 18th century are "17xx"
+# (which 1764 and 1799 are in), the 1960s "196x". A small number is one term whether written as
+# digits or as a word ("3 layers", "three layers"); "U.S." is "us".
+# "the 17th and 18th centuries": each ordinal within a few words before the century
+_CENTURY = re.compile(
+    r"\b(\d{1,2})(?:st|nd|rd|th)(?=(?:[\s,-]+(?:and|or|to|\d{1,2}(?:st|nd|rd|th)))*[\s-]+centur(?:y|ies)\b)",
+    re.I,
+)
+_DECADES = re.compile(r"\b(\d{2,3}0)[’']?s\b")
+_YEAR_ANY = re.compile(r"\b(1\d{3}|20\d{2})\b")
+_DOTTED = re.compile(r"\b((?:[A-Z]\.){2,})")
+SMALL_NUMBERS = {
+    w: str(n)
+    for n, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+} | {"both": "2", "dozen": "12"}
+_SMALL_WORDS = {digits: w for w, digits in reversed(SMALL_NUMBERS.items())}  # "2": "two"
+_SMALL_DIGITS = re.compile(r"(?<![\d.,])\b\d{1,2}\b(?![.,]\d)")  # "3 layers", not "17th", "3.5"
+
+
+def _span_terms(text: str) -> list[tuple[str, str]]:
+    """The question's spans of time, each with the figure it is written with ("16th century":
+    ("15xx", "16"); "the 1960s": ("196x", "1960"))."""
+    out = [(f"{int(m.group(1)) - 1}xx", m.group(1)) for m in _CENTURY.finditer(text)]
+    for m in _DECADES.finditer(text):
+        digits = m.group(1)
+        out.append((digits[:-2] + "xx" if digits.endswith("00") else digits[:-1] + "x", digits))
+    return out
+
+
+def equivalent_terms(text: str) -> frozenset[str]:
+    """What the text says in the terms above: every year's century and decade, its spans of
+    time, small numbers in both spellings, dotted initials joined."""
+    out = {term for term, _ in _span_terms(text)}
+    for m in _YEAR_ANY.finditer(text):
+        year = m.group(1)
+        out |= {year[:2] + "xx", year[:3] + "x"}
+    out |= {t[:2] + "xx" for t in list(out) if len(t) == 4 and t[2].isdigit() and t[3] == "x"}
+    out |= {SMALL_NUMBERS[w.lower()] for w in words(text) if w.lower() in SMALL_NUMBERS}
+    out |= {
+        _SMALL_WORDS[m.group(0)] for m in _SMALL_DIGITS.finditer(text) if m.group(0) in _SMALL_WORDS
+    }
+    out |= {m.group(1).replace(".", "").lower() for m in _DOTTED.finditer(text)}
+    return frozenset(out)
+
+
+def is_span(term: str) -> bool:
+    """Is the term a span of time ("17xx"), which no word of a text is written as?"""
+    return term[:1].isdigit() and term.endswith("x")
+
+
+def scope_terms(text: str) -> list[str]:
+    """The question's names and figures (stemmed), with its spans of time as spans: "in the
+    16th century" is scoped to "15xx", not to the number 16."""
+    spans = _span_terms(text)
+    written = {figure for _, figure in spans}
+    out = [stem(t) for t in capitalised_terms(text) if t not in written]
+    return out + [term for term, _ in spans]
+
+
 def capitalised_terms(text: str) -> list[str]:
     """Names in running text: capitalised words that do not start the text, plus all figures."""
     out: list[str] = []

@@ -513,3 +513,15 @@ def test_who_did_is_answered_by_the_irregular_past_of_its_verb(
     engine = _engine(tmp_path_factory, {"l": REPORT_L})
     r = engine.ask("Who did Duke Armand fight at Castelo?")
     assert r.status == "answered" and "Count Berto" in r.answer
+
+
+def test_a_century_or_decade_is_covered_by_a_year_within_it(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    engine = _engine(tmp_path_factory, {"l": REPORT_L})
+    for asked in ("in the 19th century", "in the 1820s", "in the 1800s"):
+        r = engine.ask(f"Who did Duke Armand fight at Castelo {asked}?")
+        assert r.status == "answered" and "Count Berto" in r.answer, asked
+    for asked in ("in the 18th century", "in the 1830s"):
+        r = engine.ask(f"Who did Duke Armand fight at Castelo {asked}?")
+        assert r.status == "declined", asked

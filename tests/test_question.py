@@ -127,3 +127,17 @@ def test_an_age_a_population_or_an_average_is_a_figure_question() -> None:
     assert analyse("What is the current price of gold?").parts[0].answer_type == "money"
     assert analyse("What is Wagner's annual budget?").parts[0].answer_type == "money"
     assert analyse("What is Mayor Ortiz's salary?").parts[0].answer_type == "money"
+
+
+def test_spans_of_time_small_numbers_and_dotted_initials_have_one_spelling() -> None:
+    from app.text import equivalent_terms, scope_terms
+
+    assert scope_terms("Who settled near Florida in the 16th century?") == ["florida", "15xx"]
+    assert scope_terms("Who were mayors in the 1600s and 1700s?") == ["16xx", "17xx"]
+    assert scope_terms("How many fled in the 1960s?") == ["196x"]
+    assert {"15xx", "156x"} <= equivalent_terms("In 1564 a colony was founded.")
+    assert {"16xx", "17xx"} <= equivalent_terms("mayors in the 17th and 18th centuries")
+    assert "19xx" in equivalent_terms("in the 1960s")
+    assert {"2", "three", "us"} <= equivalent_terms("both parties, 3 layers, the U.S. Army")
+    # An ordinal or a decimal is not a small number
+    assert not {"seventeen", "three"} & equivalent_terms("the 17th day, 3.5 kg")
