@@ -80,7 +80,9 @@ ReadFn = Callable[[list[Passage]], np.ndarray]
 _DATEISH = re.compile(
     r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
     r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
-    r"ago|earlier|last\s+(?:week|month|year)|spring|summer|fall|autumn|winter|century|decade)\b",
+    r"ago|earlier|last\s+(?:week|month|year)|spring|summer|fall|autumn|winter|century|decade|"
+    r"morning|afternoon|evening|night|midnight|noon|dawn|dusk|daily|weekly|monthly|yearly|"
+    r"annually|(?:every|each)\s+(?:\w+\s+)?(?:years?|months?|weeks?|days?))\b",
     re.I,
 )
 _NEG = re.compile(r"\b(?:not|no|never|without|none|neither|nor)\b|n[’']t\b", re.I)
@@ -92,6 +94,7 @@ _CONTRADICTS = re.compile(
 )
 
 
+_WHERE = re.compile(r"\bwhere\b", re.I)
 _LOCATED = re.compile(
     r"\b(?:in|at|from|to|into|across|throughout|near|within|outside|inside|toward|towards|"
     r"between|through|around|of)\s+(?:the\s+|northern\s+|southern\s+|eastern\s+|western\s+|"
@@ -373,9 +376,10 @@ def type_match(part: Part, passage: Passage, names: frozenset[str]) -> bool:
         return bool(re.search(r"\b\d{3,4}s?\b", text))
     if kind == "date":
         return bool(re.search(r"\d", text) or _DATEISH.search(text))
-    if kind == "place":
-        # A place is named after a word that locates: "in Africa", "from Africa to the Middle
-        # East". A name alone may be a person or a day.
+    if kind == "place" and _WHERE.search(part.text):
+        # "Where": a place is named after a word that locates, "in Africa", "from Africa to the
+        # Middle East"; a name alone may be a person or a day. "Which country" is answered by
+        # the country's name wherever it stands ("Sweden rationed gasoline").
         names = frozenset(stem(m.group(1)) for m in _LOCATED.finditer(text)) & names
     if kind in ("person", "place"):
         asked = set(part.scope)

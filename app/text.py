@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection
 
 STOPWORDS = frozenset(
@@ -26,9 +27,16 @@ FUNCTION_WORDS = STOPWORDS | QUESTION_WORDS
 _WORD = re.compile(r"\d[\d,]*(?:\.\d+)?|[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 
 
+def fold(word: str) -> str:
+    """The word without accents: a question that writes "Herve" asks about "Hervé"."""
+    if word.isascii():
+        return word
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
 def stem(word: str) -> str:
     """A light suffix stripper: enough to meet 'recruits', 'recruited' and 'recruiting'."""
-    w = word.lower().replace("’", "'")
+    w = fold(word.lower().replace("’", "'"))
     if w.endswith("'s"):
         w = w[:-2]
     w = w.replace("'", "")

@@ -525,3 +525,30 @@ def test_a_century_or_decade_is_covered_by_a_year_within_it(
     for asked in ("in the 18th century", "in the 1830s"):
         r = engine.ask(f"Who did Duke Armand fight at Castelo {asked}?")
         assert r.status == "declined", asked
+
+
+REPORT_M = """Notes from the Serra valley
+
+Sweden sent two rescue boats to the valley.
+
+The relief convoy from Porto usually arrives at night, according to the drivers.
+
+Hervé Duclos designed the new Serra bridge.
+"""
+TITLES["m"] = "Notes from the Serra valley"
+
+
+def test_which_country_a_time_of_day_and_an_accented_name(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    engine = _engine(tmp_path_factory, {"m": REPORT_M})
+    # "Which country" is answered by the country's name wherever it stands; "where" needs a
+    # place the sentence locates something in.
+    r = engine.ask("Which country sent rescue boats to the valley?")
+    assert r.status == "answered" and "Sweden sent" in r.answer
+    # A time of day answers "at what time".
+    r = engine.ask("At what time does the relief convoy from Porto arrive?")
+    assert r.status == "answered" and "at night" in r.answer
+    # A question that writes a name without its accents asks about the accented one.
+    r = engine.ask("What did Herve Duclos design?")
+    assert r.status == "answered" and "Serra bridge" in r.answer
