@@ -172,7 +172,8 @@ _OPPOSITES = (
     "east:west northern:southern eastern:western maximum:minimum more:less won:lost win:lose "
     "upper:lower major:minor early:late older:younger oldest:youngest longest:shortest "
     "positive:negative inner:outer began:ended high:low strong:weak private:public "
-    "internal:external import:export imports:exports"
+    "internal:external import:export imports:exports accept:reject accepted:rejected "
+    "accepts:rejects"
 )
 OPPOSITE: dict[str, frozenset[str]] = {}
 for _pair in _OPPOSITES.split():

@@ -342,6 +342,7 @@ def test_a_sentence_is_about_what_its_paragraph_named_before_it_not_after(
 def test_a_word_swapped_for_its_opposite_is_noticed() -> None:
     assert opposite_swapped("What is the smallest city?", "Warsaw is the largest city.")
     assert not opposite_swapped("What is the largest city?", "Warsaw is the largest city.")
+    assert opposite_swapped("Who accepted the plan?", "The court rejected the plan.")
     # A name is not a word: "North America" does not swap with "the south".
     assert not opposite_swapped("Where in North America?", "They settled in the south.")
 
