@@ -257,14 +257,34 @@ class Evidence:
 UNIT_WINDOW = 5  # "40,000 of whom may be convicts": the counted noun follows within five words
 
 
-def counts_unit(text: str, units: tuple[str, ...]) -> bool:
-    """Is one of the units what a figure in the sentence counts ("about 50,000 *personnel*")?"""
-    toks = [stem(w) for w in words(text)]
+EVENT_WINDOW = (
+    6  # "1,000 fighters *have been killed*", "40 firefighters of the brigade were *injured*"
+)
+_EVENTS = frozenset().union(*SAME_EVENT)
+_EVENT_NOUNS = _EVENTS | {"casualti", "victim"}  # a count of these is a count of an event
+
+
+def counts_unit(text: str, units: tuple[str, ...], asks_event: bool = True) -> bool:
+    """Is one of the units what a figure in the sentence counts ("about 50,000 *personnel*")?
+    When the question names nothing that happened to them ("how many fighters does it have"),
+    a count of them that something happened to ("1,000 fighters have been *killed*") is not
+    the count asked for."""
+    raw = words(text)
+    toks = [stem(w) for w in raw]
+    check_event = not asks_event and not any(covers(u, _EVENT_NOUNS) for u in units)
     for i, tok in enumerate(toks):
-        if tok[:1].isdigit() or tok in NUMBER_WORDS:
-            window = frozenset(toks[i + 1 : i + 1 + UNIT_WINDOW])
-            if any(covers(u, window) for u in units):
-                return True
+        if not (tok[:1].isdigit() or tok in NUMBER_WORDS):
+            continue
+        if check_event and i and toks[i - 1] in ("these", "those"):
+            continue  # "these 1,000 fighters": the count already given, with what happened
+        for j in range(i + 1, min(i + 1 + UNIT_WINDOW, len(toks))):
+            if check_event and (toks[j][:1].isdigit() or toks[j] in NUMBER_WORDS):
+                break  # "90% of these 1,000 fighters": the next figure is what counts them
+            if any(covers(u, (toks[j],)) for u in units):
+                after = frozenset(verb_stem(w) for w in raw[j + 1 : j + 1 + EVENT_WINDOW])
+                if not check_event or not any(covers(e, after) for e in _EVENTS):
+                    return True
+                break
     return False
 
 
@@ -458,7 +478,9 @@ def featurise(
         # A count of something else is not the count asked for ("how many prisons" is not
         # answered by a number of fighters).
         unit_ok = (
-            part.answer_type != "count" or not part.units or counts_unit(passage.text, part.units)
+            part.answer_type != "count"
+            or not part.units
+            or counts_unit(passage.text, part.units, asks_event=bool(part.predicate))
         )
         event_said = says_what_happened(part, evidence, cand.position)
         rows.append(

@@ -553,3 +553,28 @@ def test_which_country_a_time_of_day_and_an_accented_name(
     # A question that writes a name without its accents asks about the accented one.
     r = engine.ask("What did Herve Duclos design?")
     assert r.status == "answered" and "Serra bridge" in r.answer
+
+
+REPORT_N = """The Castelo fire brigade
+
+About 40 firefighters of the brigade were injured in the blaze at the Serra mill, and 90% of these 40 firefighters were volunteers.
+
+The Castelo brigade has 300 firefighters on its rolls.
+"""
+TITLES["n"] = "The Castelo fire brigade"
+
+
+def test_a_count_of_those_something_happened_to_is_not_how_many_there_are(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    engine = _engine(tmp_path_factory, {"n": REPORT_N})
+    r = engine.ask("How many firefighters does the Castelo brigade have?")
+    assert r.status == "answered" and "300 firefighters" in r.answer
+    assert "injured" not in " ".join(c.quote for c in r.citations if not c.related_only)
+    r = engine.ask("How many firefighters were injured in the blaze?")
+    assert r.status == "answered" and "About 40 firefighters" in r.answer
+    # Without the roll, the only count is of the injured (twice: "these 40" is the same one).
+    injured_only = REPORT_N.replace("The Castelo brigade has 300 firefighters on its rolls.\n", "")
+    engine = _engine(tmp_path_factory, {"n": injured_only})
+    r = engine.ask("How many firefighters does the Castelo brigade have?")
+    assert r.status == "declined" and r.decline_reason == "figure_not_in_corpus"
