@@ -506,20 +506,15 @@ The town was rebuilt within a decade.
 TITLES["l"] = "Castelo in the wars of 1820"
 
 
-def test_who_did_is_answered_by_the_irregular_past_of_its_verb(
+def test_an_irregular_past_says_its_verb_and_a_year_is_within_its_century(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
+    engine = _engine(tmp_path_factory, {"l": REPORT_L})
     # A who/where/when sentence must say what the question asks beyond its names: "fought" says
     # "fight".
-    engine = _engine(tmp_path_factory, {"l": REPORT_L})
     r = engine.ask("Who did Duke Armand fight at Castelo?")
     assert r.status == "answered" and "Count Berto" in r.answer
-
-
-def test_a_century_or_decade_is_covered_by_a_year_within_it(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> None:
-    engine = _engine(tmp_path_factory, {"l": REPORT_L})
+    # A century or a decade is covered by a year within it, and only by one.
     for asked in ("in the 19th century", "in the 1820s", "in the 1800s"):
         r = engine.ask(f"Who did Duke Armand fight at Castelo {asked}?")
         assert r.status == "answered" and "Count Berto" in r.answer, asked
