@@ -78,11 +78,24 @@ FEATURES = (
 GATE_FEATURES = (*FEATURES, "rank_probability", "rank_margin", "reader")
 ReadFn = Callable[[list[Passage]], np.ndarray]
 _DATEISH = re.compile(
-    r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
-    r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
-    r"ago|earlier|last\s+(?:week|month|year)|spring|summer|fall|autumn|winter|century|decade|"
+    r"(?-i:\b(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December)\b)|"  # written with its capital: "may" and "march" are verbs
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
+    r"ago|earlier|last\s+(?:week|month|year)|spring|summer|fall|autumn|winter|century|centuries|decades?|"
     r"morning|afternoon|evening|night|midnight|noon|dawn|dusk|daily|weekly|monthly|yearly|"
     r"annually|(?:every|each)\s+(?:\w+\s+)?(?:years?|months?|weeks?|days?))\b",
+    re.I,
+)
+# A figure that can say when: a year or decade ("1820", "the 1960s", "the 60s", "AD 79"), a day of a month
+# ("12 May", "May 12"), a clock time ("10:30", "3 pm"), or a span from then ("3 years after");
+# not a count ("5,000 people").
+_DATE_FIGURE = re.compile(
+    r"(?<![\d,.])\b(?:1\d{3}|20\d{2})s?\b(?![,.]\d)|\b[1-9]0[’']?s\b|\b(?:in|by|since|until|from|after|before|c\.)"
+    r"\s+\d{3}s?\b(?![,.]\d)|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?-i:(?:Jan|Feb|Mar|Apr|May"
+    r"|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*)\b|(?-i:\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov"
+    r"|Dec)[a-z]*)\.?\s+\d{1,2}\b|\b\d{1,2}:\d{2}\b|\b\d{1,2}\s*(?:a\.?m\.?|p\.?m\.?)(?!\w)"
+    r"|\b\d+(?:st|nd|rd|th)?\s+(?:years?|months?|weeks?|days?|hours?|centur(?:y|ies)|decades?)\b"
+    r"|\b(?:ad|bc|bce|ce)\s*\d|\d\s*(?:ad|bc|bce|ce)\b",
     re.I,
 )
 _NEG = re.compile(r"\b(?:not|no|never|without|none|neither|nor)\b|n[’']t\b", re.I)
@@ -395,7 +408,7 @@ def type_match(part: Part, passage: Passage, names: frozenset[str]) -> bool:
     if kind == "year":
         return bool(re.search(r"\b\d{3,4}s?\b", text))
     if kind == "date":
-        return bool(re.search(r"\d", text) or _DATEISH.search(text))
+        return bool(_DATE_FIGURE.search(text) or _DATEISH.search(text))
     if kind == "place" and _WHERE.search(part.text):
         # "Where": a place is named after a word that locates, "in Africa", "from Africa to the
         # Middle East"; a name alone may be a person or a day. "Which country" is answered by

@@ -111,6 +111,10 @@ _DATE_Q = re.compile(
 # "When" asks for a date only as the question's own word: in "What did he say when asked?" or
 # "Which measure is adopted when there is a choice?" it opens a clause, and another word asks.
 _WHEN_ASKS = re.compile(r"^(?:(?!\b(?:what|which|who|whom|whose|where|why|how)\b).)*\bwhen\b", re.I)
+# "When Japanese makers introduced trucks, what policy ended?": a clause, and another word asks.
+_WHEN_CLAUSE = re.compile(
+    r"^\s*when\b[^?]*,[^?]*\b(?:what|which|who|whom|whose|where|why|how)\b", re.I
+)
 _PERSON_Q = re.compile(
     r"^\s*(?:who|whom|whose)\b|\b(?:who|whom|whose)\s+(?:is|was|are|were|said|says|did|does|"
     r"has|had|stated|claimed|leads|led|founded)\b|\bwhich\s+(?:person|official|leader|man|"
@@ -217,7 +221,7 @@ def answer_type(text: str) -> AnswerType:
         return "count"
     if _YEAR_Q.search(text):
         return "year"
-    if _DATE_Q.search(text) or _WHEN_ASKS.search(text):
+    if _DATE_Q.search(text) or (_WHEN_ASKS.search(text) and not _WHEN_CLAUSE.search(text)):
         return "date"
     if _PERSON_Q.search(text):
         return "person"

@@ -573,3 +573,15 @@ def test_a_count_of_those_something_happened_to_is_not_how_many_there_are(
     engine = _engine(tmp_path_factory, {"n": injured_only})
     r = engine.ask("How many firefighters does the Castelo brigade have?")
     assert r.status == "declined" and r.decline_reason == "figure_not_in_corpus"
+
+
+def test_a_count_or_a_modal_may_is_not_a_date(tmp_path_factory: pytest.TempPathFactory) -> None:
+    undated = (
+        "The Castelo brigade\n\nThe Castelo brigade may hire 40 more volunteers, the mayor said.\n"
+    )
+    engine = _engine(tmp_path_factory, {"n": undated})
+    assert engine.ask("When will the Castelo brigade hire volunteers?").status == "declined"
+    dated = undated.replace("may hire 40 more volunteers", "will hire 40 more volunteers in May")
+    engine = _engine(tmp_path_factory, {"n": dated})
+    r = engine.ask("When will the Castelo brigade hire volunteers?")
+    assert r.status == "answered" and "in May" in r.answer

@@ -24,6 +24,7 @@ from app.question import analyse, answer_type, is_speculation, qualifiers, split
         ("What did Kirby say when asked about the losses?", "other"),
         ("Which measure must be adopted when there is a choice?", "other"),
         ("How many died when the dam broke?", "count"),
+        ("When the dam broke, which towns were flooded?", "other"),
     ],
 )
 def test_answer_types(question: str, kind: str) -> None:
