@@ -80,20 +80,21 @@ ReadFn = Callable[[list[Passage]], np.ndarray]
 _DATEISH = re.compile(
     r"(?-i:\b(?:January|February|March|April|May|June|July|August|September|October|November|"
     r"December)\b)|"  # written with its capital: "may" and "march" are verbs
-    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
-    r"ago|earlier|last\s+(?:week|month|year)|spring|summer|fall|autumn|winter|century|centuries|decades?|"
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|ago|earlier|"
+    r"last\s+(?:week|month|year)|spring|summer|fall|autumn|winter|century|centuries|decades?|"
     r"morning|afternoon|evening|night|midnight|noon|dawn|dusk|daily|weekly|monthly|yearly|"
     r"annually|(?:every|each)\s+(?:\w+\s+)?(?:years?|months?|weeks?|days?))\b",
     re.I,
 )
-# A figure that can say when: a year or decade ("1820", "the 1960s", "the 60s", "AD 79"), a day of a month
-# ("12 May", "May 12"), a clock time ("10:30", "3 pm"), or a span from then ("3 years after");
-# not a count ("5,000 people").
+_MONTH = r"(?-i:(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*)"
+# A figure that can say when: a year or decade ("1820", "the 1960s", "the 60s", "in 911"), a day
+# of a month ("12 May", "May 12"), a clock time ("10:30", "3 pm"), a span from then ("3 years
+# after"), an era ("AD 79"); not a count ("5,000 people").
 _DATE_FIGURE = re.compile(
-    r"(?<![\d,.])\b(?:1\d{3}|20\d{2})s?\b(?![,.]\d)|\b[1-9]0[’']?s\b|\b(?:in|by|since|until|from|after|before|c\.)"
-    r"\s+\d{3}s?\b(?![,.]\d)|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?-i:(?:Jan|Feb|Mar|Apr|May"
-    r"|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*)\b|(?-i:\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov"
-    r"|Dec)[a-z]*)\.?\s+\d{1,2}\b|\b\d{1,2}:\d{2}\b|\b\d{1,2}\s*(?:a\.?m\.?|p\.?m\.?)(?!\w)"
+    r"(?<![\d,.])\b(?:1\d{3}|20\d{2})s?\b(?![,.]\d)|\b[1-9]0[’']?s\b"
+    r"|\b(?:in|by|since|until|from|after|before|c\.)\s+\d{3}s?\b(?![,.]\d)"
+    r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\b|\b" + _MONTH + r"\.?\s+\d{1,2}\b"
+    r"|\b\d{1,2}:\d{2}\b|\b\d{1,2}\s*(?:a\.?m\.?|p\.?m\.?)(?!\w)"
     r"|\b\d+(?:st|nd|rd|th)?\s+(?:years?|months?|weeks?|days?|hours?|centur(?:y|ies)|decades?)\b"
     r"|\b(?:ad|bc|bce|ce)\s*\d|\d\s*(?:ad|bc|bce|ce)\b",
     re.I,

@@ -241,9 +241,9 @@ def has_count(text: str) -> bool:
 # a term that starts with its digits and ends in "x": the 1700s and the 18th century are "17xx"
 # (which 1764 and 1799 are in), the 1960s "196x". A small number is one term whether written as
 # digits or as a word ("3 layers", "three layers"); "U.S." is "us".
-# "the 17th and 18th centuries": each ordinal within a few words before the century
-_CENTURY = re.compile(
-    r"\b(\d{1,2})(?:st|nd|rd|th)(?=(?:[\s,-]+(?:and|or|to|\d{1,2}(?:st|nd|rd|th)))*[\s-]+centur(?:y|ies)\b)",
+_CENTURY = re.compile(  # every ordinal of "the 17th and 18th centuries"
+    r"\b(\d{1,2})(?:st|nd|rd|th)"
+    r"(?=(?:[\s,-]+(?:and|or|to|\d{1,2}(?:st|nd|rd|th)))*[\s-]+centur(?:y|ies)\b)",
     re.I,
 )
 _DECADES = re.compile(r"\b(\d{2,3}0)[’']?s\b")
