@@ -37,6 +37,7 @@ from app.text import (
     PERCENT,
     SAME_EVENT,
     SUPERLATIVE,
+    YEAR_DIGITS,
     content_tokens,
     covers,
     equivalent_terms,
@@ -91,7 +92,7 @@ _MONTH = r"(?-i:(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*)"
 # of a month ("12 May", "May 12"), a clock time ("10:30", "3 pm"), a span from then ("3 years
 # after"), an era ("AD 79"); not a count ("5,000 people").
 _DATE_FIGURE = re.compile(
-    r"(?<![\d,.])\b(?:1\d{3}|20\d{2})s?\b(?![,.]\d)|\b[1-9]0[’']?s\b"
+    r"(?<![\d,.])\b" + YEAR_DIGITS + r"s?\b(?![,.]\d)|\b[1-9]0[’']?s\b"
     r"|\b(?:in|by|since|until|from|after|before|c\.)\s+\d{3}s?\b(?![,.]\d)"
     r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\b|\b" + _MONTH + r"\.?\s+\d{1,2}\b"
     r"|\b\d{1,2}:\d{2}\b|\b\d{1,2}\s*(?:a\.?m\.?|p\.?m\.?)(?!\w)"
@@ -271,9 +272,9 @@ class Evidence:
 UNIT_WINDOW = 5  # "40,000 of whom may be convicts": the counted noun follows within five words
 
 
-EVENT_WINDOW = (
-    6  # "1,000 fighters *have been killed*", "40 firefighters of the brigade were *injured*"
-)
+# What happened to the counted: "1,000 fighters *have been killed*", "40 firefighters of the
+# brigade were *injured*".
+EVENT_WINDOW = 6
 _EVENTS = frozenset().union(*SAME_EVENT)
 _EVENT_NOUNS = _EVENTS | {"casualti", "victim"}  # a count of these is a count of an event
 
@@ -285,14 +286,15 @@ def counts_unit(text: str, units: tuple[str, ...], asks_event: bool = True) -> b
     the count asked for."""
     raw = words(text)
     toks = [stem(w) for w in raw]
+    figure = [t[:1].isdigit() or t in NUMBER_WORDS for t in toks]
     check_event = not asks_event and not any(covers(u, _EVENT_NOUNS) for u in units)
-    for i, tok in enumerate(toks):
-        if not (tok[:1].isdigit() or tok in NUMBER_WORDS):
+    for i in range(len(toks)):
+        if not figure[i]:
             continue
         if check_event and i and toks[i - 1] in ("these", "those"):
             continue  # "these 1,000 fighters": the count already given, with what happened
         for j in range(i + 1, min(i + 1 + UNIT_WINDOW, len(toks))):
-            if check_event and (toks[j][:1].isdigit() or toks[j] in NUMBER_WORDS):
+            if check_event and figure[j]:
                 break  # "90% of these 1,000 fighters": the next figure is what counts them
             if any(covers(u, (toks[j],)) for u in units):
                 after = frozenset(verb_stem(w) for w in raw[j + 1 : j + 1 + EVENT_WINDOW])

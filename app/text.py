@@ -67,11 +67,13 @@ FIGURE = re.compile(
     r"(?:\s(?:million|billion|thousand|hundred|trillion))?(?![\w])",
     re.IGNORECASE,
 )
+_TO_TWENTY = """zero one two three four five six seven eight nine ten eleven twelve thirteen
+    fourteen fifteen sixteen seventeen eighteen nineteen twenty""".split()  # index = value
 NUMBER_WORDS = frozenset(
-    """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen
-    fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty
-    ninety hundred hundreds thousand thousands million millions billion billions trillion dozen
-    dozens half quarter quarters third thirds score""".split()
+    _TO_TWENTY
+    + """thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands
+    million millions billion billions trillion dozen dozens half quarter quarters third thirds
+    score""".split()
 )
 _NUMBER_WORD = re.compile(
     r"\b(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\b", re.IGNORECASE
@@ -247,16 +249,11 @@ _CENTURY = re.compile(  # every ordinal of "the 17th and 18th centuries"
     re.I,
 )
 _DECADES = re.compile(r"\b(\d{2,3}0)[’']?s\b")
-_YEAR_ANY = re.compile(r"\b(1\d{3}|20\d{2})\b")
+YEAR_DIGITS = r"(?:1\d{3}|20\d{2})"  # any year from 1000 to 2099 ("1066", "2023")
+_YEAR_ANY = re.compile(r"\b(" + YEAR_DIGITS + r")\b")
 _DOTTED = re.compile(r"\b((?:[A-Z]\.){2,})")
-SMALL_NUMBERS = {
-    w: str(n)
-    for n, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-        "fifteen sixteen seventeen eighteen nineteen twenty".split()
-    )
-} | {"both": "2", "dozen": "12"}
-_SMALL_WORDS = {digits: w for w, digits in reversed(SMALL_NUMBERS.items())}  # "2": "two"
+SMALL_NUMBERS = {w: str(n) for n, w in enumerate(_TO_TWENTY)} | {"both": "2", "dozen": "12"}
+_SMALL_WORDS = {str(n): w for n, w in enumerate(_TO_TWENTY)}  # "2": "two"
 _SMALL_DIGITS = re.compile(r"(?<![\d.,])\b\d{1,2}\b(?![.,]\d)")  # "3 layers", not "17th", "3.5"
 
 
