@@ -26,7 +26,10 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest
 
+# The measurement sets side by side: newsdesk-dev, the Wagner suite (both splits), SQuAD 2.0's
+# test split; results with date, commit and settings in evals/results/.
 eval: setup
+	$(BIN)/verbatim eval newsdesk --ragas
 	$(BIN)/verbatim eval wagner --ragas
 	$(BIN)/verbatim eval squad2 --split test --ragas
 

@@ -39,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     remove = sub.add_parser("remove", help="remove a source by id (kept under data/removed/)")
     remove.add_argument("source_id")
     ev = sub.add_parser("eval", help="run an evaluation suite and print its metrics")
-    ev.add_argument("suite", nargs="?", default="wagner", help="wagner (default), squad2, or all")
+    ev.add_argument("suite", nargs="?", default="wagner", help="wagner (default), newsdesk, squad2, or all")
     ev.add_argument("--split", default=None, help="dev, test or all (default: the suite's own)")
     ev.add_argument("--limit", type=int, default=None, help="ask at most this many questions")
     ev.add_argument("--ragas", action="store_true", help="also write RAGAS-shaped JSONL")

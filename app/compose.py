@@ -14,9 +14,8 @@ from dataclasses import dataclass
 
 from app.index import PassageIndex
 from app.prompts import Messages
-from app.question import asks_only_agreement
 from app.schemas import AskResponse, Citation, DeclineReason
-from app.text import FIGURE, figures
+from app.text import figures
 
 _PRONOUN_ATTRIBUTION = re.compile(
     r"\b(?:he|she|they|it|we)\s+(?:said|says|added|noted|told|stated|claimed|wrote|argued)\b"
@@ -65,12 +64,13 @@ def quote_for(index: PassageIndex, position: int, related_only: bool = False) ->
 
 
 def _normalise_figure(raw: str) -> str:
-    return re.sub(r"[\s,]", "", raw.lower()).replace("percent", "%")
+    return re.sub(r"[\s,-]", "", raw.lower()).replace("percent", "%")
 
 
 def figures_agree(texts: list[str]) -> bool:
-    """Do the quotes state a common figure? (Every pair shares one.)"""
-    sets = [{_normalise_figure(m.group(0)) for m in FIGURE.finditer(t)} for t in texts]
+    """Do the quotes state a common figure, digits or words ("six months" in both)? (Every pair
+    shares one.)"""
+    sets = [{_normalise_figure(f) for f in figures(t)} for t in texts]
     return all(a & b for i, a in enumerate(sets) for b in sets[i + 1 :])
 
 
@@ -134,7 +134,6 @@ def compose_answer(
         framing = messages.render("answered_one_source")
     elif figure_question:
         # The framing says whether the figures agree: that answers "... do the sources agree?".
-        unanswered_parts = [p for p in unanswered_parts if not asks_only_agreement(p)]
         agree = figures_agree([c.quote for c in citations])
         framing = messages.render(
             "figures_agree" if agree else "figures_differ", sources=messages.count(n_sources)

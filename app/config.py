@@ -37,12 +37,20 @@ class Settings(BaseSettings):
     chroma_port: int = Field(default=8000, description="Chroma server port.")
     dense_k: int = Field(default=12, ge=1, le=200, description="Candidates from dense search.")
     lexical_k: int = Field(default=12, ge=1, le=200, description="Candidates from BM25 search.")
-    evidence_k: int = Field(default=20, ge=1, le=50, description="Passages handed to the judge.")
+    evidence_k: int = Field(
+        default=20, ge=1, le=50, description="Candidate passages checked for each question part."
+    )
+    read_k: int = Field(
+        default=8,
+        ge=1,
+        le=50,
+        description="Eligible candidates the reader reads for each question part (its cost).",
+    )
     answer_threshold: float | None = Field(
         default=None,
         ge=0.0,
         le=1.0,
-        description="Answerability probability needed to answer; unset uses the trained model's.",
+        description="Reader probability needed to answer; unset uses the one shipped with the reader.",
     )
     max_quotes: int = Field(default=3, ge=1, le=10, description="Most quotes in one answer.")
     max_body_bytes: int = Field(

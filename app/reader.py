@@ -23,7 +23,8 @@ import numpy as np
 from app.config import quiet_third_parties
 from app.embeddings import resolve_model_path
 from app.passages import Passage
-from app.question import Part, Question
+from app.nlp import parse
+from app.question import refers_back
 
 READER_DIR = Path(__file__).with_name("reader")
 WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
@@ -33,12 +34,16 @@ class ReaderUnavailable(RuntimeError):
     pass
 
 
-def reader_query(q: Question, part: Part) -> str:
-    """What the reader reads as the question: the part, with what its pronouns stand for."""
-    return f"{part.text} ({q.search_text})" if q.context_terms else part.text
+def follow_up_query(question: str, history: list[tuple[str, str]]) -> str:
+    """What the reader reads as the question. A question that points back ("What did he say
+    about it?") is read with the conversation's last question, which names what it points to."""
+    asked = [text for role, text in history if role == "user"]
+    if asked and refers_back(parse(question)):
+        return f"{question} ({asked[-1].strip()})"
+    return question
 
 
-CONTEXT_WORDS = 30
+CONTEXT_WORDS = 24
 
 
 def preceding(passage: Passage) -> str:
@@ -47,10 +52,11 @@ def preceding(passage: Passage) -> str:
     return " ".join(before[-CONTEXT_WORDS:])
 
 
-def reader_text(sentence: str, context: str, with_context: bool) -> str:
-    """What the reader reads as the sentence: the sentence, after its preceding words when the
-    reader was trained with them."""
-    return f"{context} | {sentence}" if with_context and context else sentence
+def reader_text(sentence: str, title: str, context: str) -> str:
+    """What the reader reads as the sentence: the sentence first (truncation cuts from the end),
+    then its source's title and the words before it in its paragraph."""
+    around = ". ".join(x for x in (title.rstrip(". "), context) if x)
+    return f"{sentence} | {around}" if around else sentence
 
 
 def embeddings_digest(tensor: object) -> str:
@@ -65,7 +71,7 @@ def embeddings_digest(tensor: object) -> str:
 class Reads(Protocol):
     """Anything that scores (question, sentence) pairs as the reader does."""
 
-    def score(self, query: str, passages: list[Passage]) -> np.ndarray: ...
+    def score(self, query: str, passages: list[Passage], titles: list[str]) -> np.ndarray: ...
 
 
 class Reader:
@@ -111,18 +117,17 @@ class Reader:
         self.model = model
         self.tokenizer = AutoTokenizer.from_pretrained(str(base))
         self.max_length = int(self.meta["max_length"])
-        self.with_context = bool(self.meta.get("context", False))
         self.device = device
+        # The answer threshold chosen with the reader on development data (evals/threshold.py).
+        self.threshold = float(self.meta.get("threshold", 0.5))
         self._torch = torch
         self._lock = threading.Lock()
 
-    def score(self, query: str, passages: list[Passage]) -> np.ndarray:
+    def score(self, query: str, passages: list[Passage], titles: list[str]) -> np.ndarray:
+        """One logit per passage: above zero, the reader believes the sentence answers."""
         if not passages:
             return np.zeros(0)
-        texts = [
-            reader_text(p.text, preceding(p), True) if self.with_context else p.text
-            for p in passages
-        ]
+        texts = [reader_text(p.text, t, preceding(p)) for p, t in zip(passages, titles, strict=True)]
         batch = self.tokenizer(
             [query] * len(texts),
             texts,

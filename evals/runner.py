@@ -1,4 +1,4 @@
-"""`verbatim eval [wagner|squad2|all]`: run a suite, print its metrics, write results with the
+"""`verbatim eval [wagner|squad2|newsdesk|all]`: run a suite, print its metrics, write results with the
 date, the commit and the settings to `evals/results/`."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from app.config import ROOT, Settings
 from app.engine import Engine
-from evals import squad2, wagner
+from evals import newsdesk, squad2, wagner
 from evals.metrics import Record, percentile
 from evals.plot import RESULTS, svg
 
@@ -53,6 +53,7 @@ def _meta(engine: Engine, settings: Settings, split: str) -> dict[str, Any]:
             "dense_k": settings.dense_k,
             "lexical_k": settings.lexical_k,
             "evidence_k": settings.evidence_k,
+            "read_k": settings.read_k,
             "threshold": engine.threshold,
         },
     }
@@ -95,6 +96,17 @@ def run_squad(settings: Settings, split: str, limit: int | None, ragas: bool) ->
     return result
 
 
+def run_newsdesk(settings: Settings, limit: int | None, ragas: bool) -> dict[str, Any]:
+    newsdesk.check_paths()
+    desk_settings = newsdesk.settings_for(settings)
+    engine = Engine(desk_settings)
+    records = newsdesk.run(engine, limit)
+    result = {**_meta(engine, desk_settings, "all"), **newsdesk.summary(records)}
+    path = _write("newsdesk-dev", result, records, ragas)
+    result["written_to"] = str(path.relative_to(ROOT))
+    return result
+
+
 def _print(name: str, result: dict[str, Any]) -> None:
     shown = {k: v for k, v in result.items() if "curve" not in k}
     print(f"== {name}")
@@ -104,14 +116,16 @@ def _print(name: str, result: dict[str, Any]) -> None:
 def run_suite(
     settings: Settings, suite: str, split: str | None, limit: int | None, ragas: bool
 ) -> int:
-    if suite not in ("wagner", "squad2", "all"):
-        print(f"verbatim: unknown suite {suite!r}: wagner, squad2 or all")
+    if suite not in ("wagner", "squad2", "newsdesk", "all"):
+        print(f"verbatim: unknown suite {suite!r}: wagner, squad2, newsdesk or all")
         return 2
     if split not in (None, "dev", "test", "all"):
         print(f"verbatim: unknown split {split!r}: dev, test or all")
         return 2
     if suite in ("wagner", "all"):
         _print("wagner", run_wagner(settings, split or "all", limit, ragas))
+    if suite in ("newsdesk", "all"):
+        _print("newsdesk-dev", run_newsdesk(settings, limit, ragas))
     if suite in ("squad2", "all"):
         if split == "all":
             print("verbatim: the squad2 suite runs one split at a time: dev or test")

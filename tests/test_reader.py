@@ -1,12 +1,12 @@
 """The reader (app/reader.py): the shipped weights load offline from the installed model package,
-refuse to load over another one, and cannot overrule the judge's hard rules however sure they
-are."""
+refuse to load over another one, read each candidate with its context, and cannot overrule the
+checks that hold on any corpus however sure they are. And its training data (evals/training/):
+every pair is verbatim and labelled from its source."""
 
 from __future__ import annotations
 
+import gzip
 import json
-import random
-import re
 import shutil
 from pathlib import Path
 
@@ -15,10 +15,10 @@ import pytest
 
 from app.config import Settings
 from app.engine import Engine
-from app.passages import Passage
-from app.reader import READER_DIR, Reader, ReaderUnavailable, reader_text
+from app.passages import Passage, split_source
+from app.reader import READER_DIR, Reader, ReaderUnavailable, follow_up_query, reader_text
 from evals.metrics import invariant_breaks
-from evals.reader_data import cloze, variants
+from evals.training import check_newsroom, pairs
 from tests.conftest import write_source
 
 
@@ -39,12 +39,14 @@ def test_the_shipped_reader_prefers_the_sentence_that_answers(reader: Reader) ->
     q = "How many people were killed in the floods in Valdoria?"
     answers = _passage("At least 120 people were killed in the floods that struck Valdoria.")
     unrelated = _passage("The club's stadium was built in 1921 and holds 30,000 fans.")
-    scores = reader.score(q, [answers, unrelated])
-    assert scores.shape == (2,) and np.all(np.isfinite(scores))
-    assert scores[0] > scores[1]
+    elsewhere = _passage("At least 40 people were killed in the floods that struck Mali.")
+    titles = ["Floods"] * 3
+    scores = reader.score(q, [answers, unrelated, elsewhere], titles)
+    assert scores.shape == (3,) and np.all(np.isfinite(scores))
+    assert scores[0] > max(scores[1], scores[2])
     # The same input, the same score: nothing random at inference.
-    assert reader.score(q, [answers])[0] == pytest.approx(scores[0], abs=1e-5)
-    assert reader.score(q, []).shape == (0,)
+    assert reader.score(q, [answers], titles[:1])[0] == pytest.approx(scores[0], abs=1e-4)
+    assert reader.score(q, [], []).shape == (0,)
 
 
 def test_reader_weights_must_match_the_installed_embeddings(tmp_path: Path) -> None:
@@ -60,10 +62,17 @@ def test_reader_weights_must_match_the_installed_embeddings(tmp_path: Path) -> N
         Reader(tmp_path / "missing")
 
 
-def test_reader_text_puts_the_preceding_words_first_only_when_trained_so() -> None:
-    assert reader_text("It rose.", "The river", with_context=False) == "It rose."
-    assert reader_text("It rose.", "The river", with_context=True) == "The river | It rose."
-    assert reader_text("It rose.", "", with_context=True) == "It rose."
+def test_the_reader_reads_the_sentence_first_then_its_title_and_what_came_before() -> None:
+    assert reader_text("It rose.", "River report", "The Sarn flooded.") == (
+        "It rose. | River report. The Sarn flooded."
+    )
+    assert reader_text("It rose.", "", "") == "It rose."
+    # A question that points back is read with the conversation's last question.
+    history = [("user", "What did Mayor Ortiz say?"), ("assistant", "...")]
+    assert follow_up_query("Why did she say it?", history) == (
+        "Why did she say it? (What did Mayor Ortiz say?)"
+    )
+    assert follow_up_query("Why did Ortiz resign?", history) == "Why did Ortiz resign?"
 
 
 class CertainReader:
@@ -72,7 +81,7 @@ class CertainReader:
     def __init__(self) -> None:
         self.calls: list[tuple[str, list[str]]] = []
 
-    def score(self, query: str, passages: list[Passage]) -> np.ndarray:
+    def score(self, query: str, passages: list[Passage], titles: list[str]) -> np.ndarray:
         self.calls.append((query, [p.text for p in passages]))
         return np.full(len(passages), 20.0)
 
@@ -85,7 +94,7 @@ The floods in Valdoria destroyed more than 400 homes, the regional government sa
 """
 
 
-def test_a_certain_reader_cannot_overrule_the_hard_rules(tmp_path: Path) -> None:
+def test_a_certain_reader_cannot_overrule_the_checks(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     write_source(corpus, "a.md", REPORT, 'title: "Floods in Valdoria"')
@@ -101,66 +110,58 @@ def test_a_certain_reader_cannot_overrule_the_hard_rules(tmp_path: Path) -> None
         r = engine.ask(question)
         assert (r.status, r.decline_reason) == ("declined", "figure_not_in_corpus")
         assert invariant_breaks(r, engine.index.sources) == []
-    # The reader reads one sentence per question part at most: the ranker's best eligible one.
-    assert all(len(texts) == 1 for _, texts in fake.calls)
+    # The reader reads only eligible sentences, at most `read_k` of them per question part.
+    assert all(len(texts) <= engine.settings.read_k for _, texts in fake.calls)
+    assert not any("injured" in t or "Mali" in t for _, texts in fake.calls for t in texts)
     r = engine.ask("How many people were killed in the floods in Valdoria?")
     assert r.status == "answered" and "120 people were killed" in r.citations[0].quote
     assert fake.calls[-1][0].startswith("How many people were killed in the floods in Valdoria")
 
 
-def test_training_rewrites_swap_in_what_the_sentence_does_not_state() -> None:
-    sentence = "In 1066 William of Normandy defeated Harold at the Battle of Hastings."
-    question = "Who did William defeat at the Battle of Hastings in 1066?"
-    names = ["Battle of Hastings", "Rollo", "Paris", "Harold", "William"]
-    numbers = ["911", "1066", "1204"]
-    out = variants(question, sentence, names, numbers, random.Random(0))
-    assert out and question not in out
-    for v in out:
-        swapped_in = set(v.split()) - set(question.split())
-        assert swapped_in, v
-        assert all(w not in sentence for w in swapped_in if w != "not"), v
 
 
-def _words(text: str) -> set[str]:
-    return set(re.findall(r"[\w'’-]+", text))
+def test_the_written_training_data_is_verbatim_and_consistent() -> None:
+    batches = pairs.newsroom_batches()
+    assert batches, "no newsroom batches under evals/training/newsroom"
+    assert check_newsroom.main([str(b) for b in batches]) == 0
 
 
-def test_questions_made_from_sentences_are_answered_only_by_their_own() -> None:
-    paragraph = (
-        "In 1066 William of Normandy defeated Harold at the Battle of Hastings. "
-        "Rollo had been granted the land by King Charles in 911."
-    )
-    first, second = paragraph.split(". ")
-    passages = [
-        Passage("s:0", "s", 0, len(first) + 1, first + ".", 0, len(paragraph), paragraph, 0, False),
-        Passage(
-            "s:1",
-            "s",
-            len(first) + 2,
-            len(paragraph),
-            second,
-            0,
-            len(paragraph),
-            paragraph,
-            1,
-            False,
-        ),
-    ]
-    names = ["Battle of Hastings", "Rollo", "Paris", "Harold", "William", "Brittany"]
-    numbers = ["911", "1066", "1204"]
-    for seed in range(5):
-        made = cloze(passages, names, numbers, random.Random(seed))
-        answered = {q: s for q, s, y in made if y}
-        assert set(answered.values()) == {p.text for p in passages}
-        for question, sentence in answered.items():
-            # One name or figure of the sentence is now the thing asked for.
-            asked = _words(sentence) - _words(question)
-            assert asked and question.endswith("?")
-        negatives = [(q, s) for q, s, y in made if not y]
-        assert negatives
-        for question, sentence in negatives:
-            if question in answered:  # the question, against a sentence that does not hold it
-                assert sentence != answered[question]
-            else:  # a rewrite names what the sentence does not state
-                swapped_in = _words(question) - _words(sentence)
-                assert swapped_in - {"which", "how", "many", "what", "year"}, question
+def test_training_pairs_are_labelled_from_their_sources() -> None:
+    batch = pairs.newsroom_batches()[0]
+    sources, questions = pairs.load_batch(batch)
+    sentences = {p.text for s in sources for p in split_source(s)}
+    rows = list(pairs.newsroom_pairs(batch, negatives=2, seed=0))
+    assert {r["y"] for r in rows} == {0, 1}
+    by_id = {f"{batch.name}:{q['id']}": q for q in questions}
+    for r in rows:
+        assert r["s"] in sentences  # every pair's sentence is one of the reports' own
+        item = by_id[str(r["g"])]
+        if r["y"]:  # a positive holds one of the item's evidence strings, or lies inside one
+            assert item["expect"] == "answer"
+            assert any(e in str(r["s"]) or str(r["s"]) in e for e in item["evidence"])
+
+
+def test_squad_pairs_label_the_sentence_holding_the_answer(tmp_path: Path) -> None:
+    article = {
+        "title": "Valdoria",
+        "paragraphs": [
+            {
+                "context": "Valdoria lies on the Serra. Its capital is Castelo. It has 3 ports.",
+                "qas": [
+                    {"id": "q1", "question": "What is the capital of Valdoria?",
+                     "is_impossible": False,
+                     "answers": [{"text": "Castelo", "answer_start": 44}]},
+                    {"id": "q2", "question": "What is the capital of Serra?",
+                     "is_impossible": True, "answers": []},
+                ],
+            },
+            {"context": "The Serra floods every spring.", "qas": []},
+        ],
+    }
+    rows = list(pairs.squad_pairs([article], n_questions=2, seed=0))
+    gold = [r for r in rows if r["y"] == 1]
+    assert [r["s"] for r in gold] == ["Its capital is Castelo."]
+    assert all(r["y"] == 0 for r in rows if r["g"] == "squad:q2")
+    assert all("Castelo" not in str(r["s"]) for r in rows if r["y"] == 0 and r["g"] == "squad:q1")
+    with gzip.open(tmp_path / "p.jsonl.gz", "wt", encoding="utf-8") as fh:
+        fh.write(json.dumps(rows[0]) + "\n")

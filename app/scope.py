@@ -1,0 +1,133 @@
+"""The checks that hold on any corpus, each with the decline it leads to.
+
+- Off the subject (`out_of_scope`): nothing in the corpus is near the question in meaning, or
+  the question's words are not found together in any passage that came up.
+- A figure question is answered only by a sentence that states a figure (the verifier's own
+  definition of a number, `app.text.figures`).
+- A named place, time, group or person must be found with the evidence: in the sentence, its
+  paragraph or its source's title ("a figure for another town is not an answer").
+- A pronoun that points back to the conversation: the evidence must be about one of the names
+  it can stand for.
+
+Whether an eligible sentence answers is the reader's decision, not these rules'.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from app.index import PassageIndex
+from app.nlp import parse
+from app.question import Part, Question
+from app.retrieve import Candidate
+from app.text import covers, figures, stem, words
+
+# Out of scope: nothing in the corpus is close in meaning, or (below WEAK) the question's words
+# are not found together in a passage that came up. Set on the development questions.
+OFF_TOPIC_COSINE = 0.22
+WEAK_TOPIC_COSINE = 0.38
+WEAK_TOPIC_COVERAGE = 0.5
+_DOTTED = re.compile(r"\b((?:[A-Za-z]\.){2,})")
+
+
+def vocabulary(text: str) -> frozenset[str]:
+    """The text's words as the scope check compares them: stemmed, dotted initials joined
+    ("U.S." is "us")."""
+    joined = _DOTTED.sub(lambda m: m.group(1).replace(".", "") + " ", text)
+    return frozenset(stem(w) for w in words(joined))
+
+
+def name_found(name: tuple[str, ...], vocab: frozenset[str]) -> bool:
+    """Every word of the name is found; a longer name may lack one word after its first ("the
+    Wagner Group" is found as "Wagner"; "North Korea" is not found as "Korea")."""
+    missing = [i for i, w in enumerate(name) if not covers(w, vocab)]
+    return not missing or (len(name) > 1 and missing == [len(name) - 1])
+
+
+class Evidence:
+    """Per-passage word sets, computed once per passage and kept for the process."""
+
+    def __init__(self, index: PassageIndex) -> None:
+        self.index = index
+
+    @lru_cache(maxsize=200_000)  # noqa: B019 - one Evidence per index, alive as long as it
+    def sentence(self, position: int) -> frozenset[str]:
+        return vocabulary(self.index.passages[position].text)
+
+    @lru_cache(maxsize=200_000)  # noqa: B019
+    def context(self, position: int) -> frozenset[str]:
+        """The sentence, its paragraph and its source's title."""
+        p = self.index.passages[position]
+        title = self.index.sources[p.source_id].title
+        return vocabulary(p.paragraph + " " + title) | self.sentence(position)
+
+    @lru_cache(maxsize=200_000)  # noqa: B019
+    def states_figure(self, position: int) -> bool:
+        return bool(figures(self.index.passages[position].text))
+
+
+def eligible(part: Part, q: Question, evidence: Evidence, position: int) -> bool:
+    """May the reader's verdict on this sentence answer the part? Not a headline or a label;
+    a figure for a figure question; the named scope, and what a pronoun stands for, found."""
+    passage = evidence.index.passages[position]
+    if passage.heading:
+        return False
+    if part.wants_figure and not evidence.states_figure(position):
+        return False
+    ctx = evidence.context(position)
+    if not all(name_found(name, ctx) for name in part.scope):
+        return False
+    return not (part.refers_back and q.referents) or any(
+        name_found(name, ctx) for name in q.referents
+    )
+
+
+def names_scope(part: Part, evidence: Evidence, position: int) -> bool:
+    """Does the sentence itself name everything the part is scoped to? Such a sentence is the
+    most useful related evidence when the answer is declined."""
+    sent = evidence.sentence(position)
+    return bool(part.scope) and all(name_found(n, sent) for n in part.scope)
+
+
+def _content(text: str) -> list[str]:
+    doc = parse(text)
+    return [stem(t.text) for t in doc if t.is_alpha and not t.is_stop and t.pos_ != "AUX"]
+
+
+def off_topic(q: Question, whole: list[Candidate], evidence: Evidence) -> bool:
+    """Is the question about something the corpus does not cover? A follow-up in a conversation
+    the corpus already answered is on the subject."""
+    if q.previous:
+        return False
+    best = max((c.cosine for c in whole), default=0.0)
+    if best < OFF_TOPIC_COSINE:
+        return True
+    terms = list(dict.fromkeys(_content(q.text)))
+    if not terms:
+        return False
+    bm25 = evidence.index.bm25
+    if not any(t.is_stop for t in parse(q.text)):
+        # Another language than the corpus's: most of its words are used nowhere in it.
+        if sum(not bm25.knows(t) for t in terms) * 2 > len(terms):
+            return True
+    # On the subject: the question's words, weighted by rarity, found together in one passage
+    # that came up (its sentence, paragraph or title).
+    weight = {t: bm25.term_idf(t) for t in terms}
+    total = sum(weight.values()) or 1.0
+    covered = max(
+        (
+            sum(w for t, w in weight.items() if covers(t, evidence.context(c.position)))
+            for c in whole
+        ),
+        default=0.0,
+    )
+    if covered / total >= WEAK_TOPIC_COVERAGE:
+        return False
+    # Nearness counts only in a sentence that shares a word with the question: in a large corpus
+    # some sentence always lies near any question in embedding space.
+    anchored = max(
+        (c.cosine for c in whole if any(covers(t, evidence.sentence(c.position)) for t in terms)),
+        default=0.0,
+    )
+    return anchored < WEAK_TOPIC_COSINE
