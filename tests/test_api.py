@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 
 from app.api.main import create_app
@@ -106,6 +108,38 @@ def test_bad_input_gets_a_clear_4xx(client: TestClient) -> None:
         content=b'{"question": "' + b"a" * (1024 * 1024 + 10) + b'"}',
         headers={"content-type": "application/json"},
     )
+
+
+def test_malformed_json_says_what_is_wrong_and_where(settings: Settings, tmp_path: Path) -> None:
+    # The body is read before the engine is needed, so no index is built for this.
+    fresh = TestClient(create_app(settings.model_copy(update={"data_dir": tmp_path})))
+
+    def detail(body: str) -> str:
+        r = fresh.post(
+            "/v1/ask", content=body.encode(), headers={"content-type": "application/json"}
+        )
+        assert r.status_code == 422, r.text
+        text: str = r.json()["detail"]
+        return text
+
+    prefix = "the request body is not valid JSON: "
+    assert detail('{"question": "x" "history": []}') == (
+        prefix + "expected ',' at line 1, column 18 (found '\"')"
+    )
+    # Lines and columns count characters, as an editor shows them.
+    assert detail('{\n  "question": "café",\n}') == (
+        prefix + "expected a name in double quotes at line 3, column 1 (found '}')"
+    )
+    assert detail('{"question": "ok"') == (
+        prefix + "expected ',' at line 1, column 18 (the body ends there)"
+    )
+    assert detail('{"question": "ok"} x') == (
+        prefix + "more text after the JSON value ends at line 1, column 20 (found 'x')"
+    )
+    # Well-formed JSON that breaks the schema keeps its field-by-field message.
+    r = fresh.post("/v1/conversations", json={"title": ["a list"]})
+    assert r.status_code == 422
+    assert r.json() == {"detail": "title: Input should be a valid string"}
 
 
 def test_question_is_trimmed_and_newlines_are_fine(client: TestClient) -> None:

@@ -60,6 +60,29 @@ _ERRORS = {
 }
 
 
+# Python's json messages in plain words; one not listed here is shown as json words it.
+_JSON_WORDS = {
+    "Expecting value": "expected a value",
+    "Expecting ',' delimiter": "expected ','",
+    "Expecting ':' delimiter": "expected ':'",
+    "Expecting property name enclosed in double quotes": "expected a name in double quotes",
+    "Unterminated string starting at": "a string that is never closed starts",
+    "Invalid control character at": "an unescaped control character in a string",
+    "Invalid \\escape": "an unknown backslash escape",
+    "Extra data": "more text after the JSON value ends",
+}
+
+
+def _json_problem(doc: str, pos: int, msg: str) -> str:
+    """What is wrong with a body that is not JSON, and where: line, column and the character."""
+    line = doc.count("\n", 0, pos) + 1
+    column = pos - (doc.rfind("\n", 0, pos) + 1) + 1
+    plain = msg.removesuffix(" at")
+    what = _JSON_WORDS.get(msg) or plain[:1].lower() + plain[1:]
+    found = f"found {doc[pos]!r}" if pos < len(doc) else "the body ends there"
+    return f"the request body is not valid JSON: {what} at line {line}, column {column} ({found})"
+
+
 def _document_errors(schema: dict[str, Any]) -> None:
     """Every error status the service can send, documented with its `{"detail": ...}` body."""
     body = {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}
@@ -190,6 +213,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
         for err in exc.errors():
+            if err.get("type") == "json_invalid" and isinstance(exc.body, str):
+                # FastAPI's own text is "JSON decode error", placed at a bare character offset.
+                problems.append(_json_problem(exc.body, err["loc"][-1], err["ctx"]["error"]))
+                continue
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
             problems.append(f"{where}: {err.get('msg', 'invalid')}")
         return JSONResponse({"detail": "; ".join(problems) or "invalid request"}, status_code=422)
