@@ -13,7 +13,7 @@ from benchmarks.stats import ms, ratio
 from evals import wagner
 from evals.wagner import Case
 
-STAGES = ("analyse", "embed", "search", "judge", "read", "compose", "verify", "total")
+STAGES = ("analyse", "embed", "search", "read", "compose", "verify", "total")
 
 
 def open_engine(settings: Settings) -> tuple[Engine, float]:

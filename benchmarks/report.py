@@ -122,12 +122,12 @@ def markdown(report: dict[str, Any]) -> str:
             _n(_get(h, "query_embed_1thread_ms", "p50")),
             _n(h.get("http_over_embed_p50"), 2, "×"), _n(_get(st, "total", "p50")),
             *[_n(_get(st, stage, "p50"), 2) for stage in
-              ("analyse", "embed", "search", "judge", "read", "compose", "verify")],
+              ("analyse", "embed", "search", "read", "compose", "verify")],
         ])  # fmt: skip
     out += _table(
         ["corpus", "load", "HTTP p50", "p95", "p99", "query embed p50", "same, 1 thread",
-         "HTTP / embed", "in-process p50", "analyse", "embed", "search", "judge",
-         "of which reader", "compose", "verify"],
+         "HTTP / embed", "in-process p50", "analyse", "embed", "search", "read",
+         "compose", "verify"],
         rows,
     )  # fmt: skip
     out += [

