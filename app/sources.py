@@ -18,7 +18,16 @@ _KNOWN_KEYS = ("id", "title", "outlet", "published", "url", "notes")
 
 
 class CorpusError(ValueError):
-    """A source file that cannot be read as a source; the message names the file and the problem."""
+    """Source files that cannot be read as sources; each problem names its file.
+
+    A corpus is checked whole, so one message can carry every bad file: fixing them one restart
+    at a time is what this saves.
+    """
+
+    def __init__(self, *problems: str) -> None:
+        self.problems = problems
+        many = f"{len(problems)} files cannot be read as sources: " if len(problems) > 1 else ""
+        super().__init__(many + "; ".join(problems))
 
 
 @dataclass(frozen=True)
@@ -140,17 +149,25 @@ def source_files(corpus_dir: Path) -> list[Path]:
 
 
 def load_corpus(corpus_dir: Path) -> list[Source]:
-    """Every source in the directory, validated; the first problem found is raised."""
+    """Every source in the directory, validated; every bad file is raised at once, with its reason."""
     sources: list[Source] = []
+    problems: list[str] = []
     seen: dict[str, str] = {}
     for path in source_files(corpus_dir):
-        source = read_source(path)
+        try:
+            source = read_source(path)
+        except CorpusError as exc:
+            problems.extend(exc.problems)
+            continue
         if source.id in seen:
-            raise CorpusError(
+            problems.append(
                 f"{path.name}: duplicate id {source.id!r} (also used by {seen[source.id]})"
             )
+            continue
         seen[source.id] = path.name
         sources.append(source)
+    if problems:
+        raise CorpusError(*problems)
     if not sources:
         raise CorpusError(f"{corpus_dir}: no sources (*.md or *.txt) found")
     return sources

@@ -79,3 +79,29 @@ def test_add_and_remove_switch_atomically(tmp_path: Path) -> None:
         ):
             time.sleep(0.2)
         assert c.get("/v1/sources/ledger").status_code == 404
+
+
+def test_every_bad_file_is_named_and_the_index_keeps_serving(
+    settings: Settings, engine: Engine, tmp_path: Path
+) -> None:
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    local = settings.model_copy(
+        update={
+            "corpus_dir": tmp_path / "corpus",
+            "data_dir": tmp_path / "data",
+            "admin_token": "adm1n",
+        }
+    )
+    (local.corpus_dir / "broken.md").write_text("---\ntitle: [\n---\nbody", encoding="utf-8")
+    (local.corpus_dir / "hollow.md").write_text("   \n", encoding="utf-8")
+    auth = {"authorization": "Bearer adm1n"}
+    with TestClient(create_app(local, engine)) as c:
+        before = c.get("/v1/admin/status", headers=auth).json()["corpus_version"]
+        r = c.post("/v1/admin/sources", json={"filename": "n.md", "content": NEW}, headers=auth)
+        assert r.status_code == 422
+        detail = r.json()["detail"]
+        assert "broken.md: front matter is not valid YAML" in detail
+        assert "hollow.md: the body is empty" in detail
+        assert not (local.corpus_dir / "n.md").exists()
+        asked = c.post("/v1/ask", json={"question": "How much does Wagner spend each month?"})
+        assert asked.status_code == 200 and asked.json()["corpus_version"] == before

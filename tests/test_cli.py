@@ -74,13 +74,23 @@ def test_bad_arguments_get_one_line_and_non_zero_exit(
     assert "Traceback" not in out and len(out.splitlines()) == 1
 
 
-def test_malformed_corpus_refuses_with_the_file_named(tmp_path: Path, settings: Settings) -> None:
+def test_malformed_corpus_refuses_with_every_bad_file_named(
+    tmp_path: Path, settings: Settings
+) -> None:
     write_source(tmp_path, "good.md", "Fine.")
     (tmp_path / "broken.md").write_text("---\ntitle: [\n---\nbody", encoding="utf-8")
+    (tmp_path / "hollow.md").write_text("   \n", encoding="utf-8")
+    (tmp_path / "latin1.txt").write_bytes("caf\u00e9".encode("latin-1"))
     bad = settings.model_copy(update={"corpus_dir": tmp_path, "data_dir": tmp_path / "data"})
     for args in (["ingest"], ["serve", "--port", "8799"], ["ask", "anything"]):
         r = _run(args, _env(bad))
-        assert r.returncode != 0 and "broken.md" in r.stderr and "Traceback" not in r.stderr
+        assert r.returncode != 0 and "Traceback" not in r.stderr
+        # All of them in one go, on one line, each with its reason.
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert "3 files cannot be read as sources" in r.stderr
+        assert "broken.md: front matter is not valid YAML" in r.stderr
+        assert "hollow.md: the body is empty" in r.stderr
+        assert "latin1.txt: not UTF-8" in r.stderr
 
 
 def test_ingest_shows_progress(settings: Settings, tmp_path: Path) -> None:

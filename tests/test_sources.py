@@ -65,6 +65,25 @@ def test_malformed_file_is_named_with_its_problem(
     assert name in str(err.value) and problem in str(err.value)
 
 
+def test_every_bad_file_is_reported_at_once(tmp_path: Path) -> None:
+    write_source(tmp_path, "good.md", "A good source.")
+    write_source(tmp_path, "twin.md", "Same id as good.", "id: good")
+    (tmp_path / "yaml.md").write_bytes(b"---\ntitle: [\n---\nbody")
+    (tmp_path / "latin1.txt").write_bytes("caf\u00e9".encode("latin-1"))
+    write_source(tmp_path, "hollow.md", "  \n", "title: x")
+    with pytest.raises(CorpusError) as err:
+        load_corpus(tmp_path)
+    assert err.value.problems == (
+        "hollow.md: the body is empty",
+        "latin1.txt: not UTF-8 (byte 3)",
+        "twin.md: duplicate id 'good' (also used by good.md)",
+        "yaml.md: front matter is not valid YAML (while parsing a flow node)",
+    )
+    message = str(err.value)
+    assert message.startswith("4 files cannot be read as sources: hollow.md: the body is empty; ")
+    assert "\n" not in message  # one line wherever it is shown
+
+
 def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
     write_source(tmp_path, "a.md", "one", "id: same")
     write_source(tmp_path, "b.md", "two", "id: same")
