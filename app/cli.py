@@ -161,14 +161,17 @@ def _change(settings: object, args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from app.config import Settings
-    from app.corpus_ops import add_source, remove_source
+    from app.corpus_ops import AlreadyInCorpus, add_source, remove_source
 
     assert isinstance(settings, Settings)
     if args.command == "add":
         path = Path(args.file)
         if not path.is_file():
             _fail(f"{path}: no such file")
-        change = add_source(settings, path.name, path.read_bytes(), args.replace)
+        try:
+            change = add_source(settings, path.name, path.read_bytes(), args.replace)
+        except AlreadyInCorpus as exc:
+            _fail(f"corpus error: {exc}; add --replace to replace it")
     else:
         try:
             change = remove_source(settings, args.source_id)

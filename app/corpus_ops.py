@@ -27,6 +27,11 @@ from app.sources import (
 _FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 
 
+class AlreadyInCorpus(CorpusError):
+    """The new source's id is taken. Each interface says how to replace it in its own terms
+    (the CLI's `--replace` flag, the API's `replace` field)."""
+
+
 @dataclass(frozen=True)
 class Change:
     action: str  # "added", "replaced" or "removed"
@@ -65,10 +70,7 @@ def add_source(settings: Settings, filename: str, content: bytes, replace: bool 
     clash = next((s for s in current if s.id == new.id), None)
     target = settings.corpus_dir / filename
     if clash is not None and not replace:
-        raise CorpusError(
-            f"{filename}: id {new.id!r} is already in the corpus ({clash.path}); "
-            "pass replace to replace it"
-        )
+        raise AlreadyInCorpus(f"{filename}: id {new.id!r} is already in the corpus ({clash.path})")
     if target.exists() and (clash is None or clash.path != filename):
         raise CorpusError(f"{filename}: a different source already has this file name")
     _atomic_write(target, content)

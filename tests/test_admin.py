@@ -105,3 +105,27 @@ def test_every_bad_file_is_named_and_the_index_keeps_serving(
         assert not (local.corpus_dir / "n.md").exists()
         asked = c.post("/v1/ask", json={"question": "How much does Wagner spend each month?"})
         assert asked.status_code == 200 and asked.json()["corpus_version"] == before
+
+
+def test_a_taken_id_is_refused_naming_the_replace_field(
+    settings: Settings, engine: Engine, tmp_path: Path
+) -> None:
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    local = settings.model_copy(
+        update={
+            "corpus_dir": tmp_path / "corpus",
+            "data_dir": tmp_path / "data",
+            "admin_token": "adm1n",
+        }
+    )
+    taken = "---\nid: 000_40f2dc99ac1e1a11\n---\nA second body for a vetted id.\n"
+    with TestClient(create_app(local, engine)) as c:
+        r = c.post(
+            "/v1/admin/sources",
+            json={"filename": "again.md", "content": taken},
+            headers={"authorization": "Bearer adm1n"},
+        )
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert "already in the corpus" in detail and "--replace" not in detail
+    assert detail.endswith('send "replace": true to replace it')

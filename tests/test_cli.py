@@ -160,6 +160,7 @@ def test_add_and_remove_a_source(tmp_path: Path, settings: Settings) -> None:
     assert "added note" in added.stdout and (tmp_path / "corpus" / "note.md").exists()
     again = _run(["add", str(new)], _env(local))
     assert again.returncode != 0 and "already in the corpus" in again.stderr
+    assert again.stderr.strip().endswith("add --replace to replace it"), again.stderr
     removed = _run(["remove", "note"], _env(local))
     assert removed.returncode == 0 and not (tmp_path / "corpus" / "note.md").exists()
     missing = _run(["remove", "note"], _env(local))

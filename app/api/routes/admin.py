@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import HolderDep
 from app.api.state import EngineHolder
-from app.corpus_ops import add_source, remove_source
+from app.corpus_ops import AlreadyInCorpus, add_source, remove_source
 from app.sources import MAX_SOURCE_BYTES, CorpusError
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
@@ -92,6 +92,8 @@ def add(body: NewSource, holder: AdminDep) -> ChangeAccepted:
         change = add_source(
             holder.settings, body.filename, body.content.encode("utf-8"), body.replace
         )
+    except AlreadyInCorpus as exc:
+        raise HTTPException(422, detail=f'{exc}; send "replace": true to replace it') from None
     except CorpusError as exc:
         raise HTTPException(422, detail=str(exc)) from None
     return _accepted(holder, change.action, change.source_id)
