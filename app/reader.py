@@ -22,8 +22,8 @@ import numpy as np
 
 from app.config import quiet_third_parties
 from app.embeddings import resolve_model_path
-from app.passages import Passage
 from app.nlp import parse
+from app.passages import Passage
 from app.question import refers_back
 
 READER_DIR = Path(__file__).with_name("reader")
@@ -127,7 +127,9 @@ class Reader:
         """One logit per passage: above zero, the reader believes the sentence answers."""
         if not passages:
             return np.zeros(0)
-        texts = [reader_text(p.text, t, preceding(p)) for p, t in zip(passages, titles, strict=True)]
+        texts = [
+            reader_text(p.text, t, preceding(p)) for p, t in zip(passages, titles, strict=True)
+        ]
         batch = self.tokenizer(
             [query] * len(texts),
             texts,

@@ -15,6 +15,7 @@ Whether an eligible sentence answers is the reader's decision, not these rules'.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from app.index import PassageIndex
@@ -67,20 +68,44 @@ class Evidence:
         return bool(figures(self.index.passages[position].text))
 
 
-def eligible(part: Part, q: Question, evidence: Evidence, position: int) -> bool:
-    """May the reader's verdict on this sentence answer the part? Not a headline or a label;
-    a figure for a figure question; the named scope, and what a pronoun stands for, found."""
-    passage = evidence.index.passages[position]
-    if passage.heading:
-        return False
-    if part.wants_figure and not evidence.states_figure(position):
-        return False
+def not_a_heading(part: Part, q: Question, evidence: Evidence, position: int) -> bool:
+    """A headline or a label is never the answer: the body sentence that carries its figure also
+    carries the attribution."""
+    return not evidence.index.passages[position].heading
+
+
+def figure_stated(part: Part, q: Question, evidence: Evidence, position: int) -> bool:
+    """A figure question is answered only by a sentence that states a figure."""
+    return not part.wants_figure or evidence.states_figure(position)
+
+
+def scope_found(part: Part, q: Question, evidence: Evidence, position: int) -> bool:
+    """Every place, date, group or person the part names is found with the sentence."""
     ctx = evidence.context(position)
-    if not all(name_found(name, ctx) for name in part.scope):
-        return False
-    return not (part.refers_back and q.referents) or any(
-        name_found(name, ctx) for name in q.referents
-    )
+    return all(name_found(name, ctx) for name in part.scope)
+
+
+def referent_found(part: Part, q: Question, evidence: Evidence, position: int) -> bool:
+    """A pronoun that points back to the conversation: one of the names it can stand for is
+    found with the sentence."""
+    if not (part.refers_back and q.referents):
+        return True
+    ctx = evidence.context(position)
+    return any(name_found(name, ctx) for name in q.referents)
+
+
+Check = Callable[[Part, Question, Evidence, int], bool]
+CHECKS: dict[str, Check] = {
+    "headline": not_a_heading,
+    "figure": figure_stated,
+    "named scope": scope_found,
+    "pronoun referent": referent_found,
+}
+
+
+def eligible(part: Part, q: Question, evidence: Evidence, position: int) -> bool:
+    """May the reader's verdict on this sentence answer the part? Every check passes."""
+    return all(check(part, q, evidence, position) for check in CHECKS.values())
 
 
 def names_scope(part: Part, evidence: Evidence, position: int) -> bool:
@@ -107,10 +132,12 @@ def off_topic(q: Question, whole: list[Candidate], evidence: Evidence) -> bool:
     if not terms:
         return False
     bm25 = evidence.index.bm25
-    if not any(t.is_stop for t in parse(q.text)):
-        # Another language than the corpus's: most of its words are used nowhere in it.
-        if sum(not bm25.knows(t) for t in terms) * 2 > len(terms):
-            return True
+    # Another language than the corpus's: no English stop word, and most of its words are used
+    # nowhere in the corpus.
+    if not any(t.is_stop for t in parse(q.text)) and 2 * sum(
+        not bm25.knows(t) for t in terms
+    ) > len(terms):
+        return True
     # On the subject: the question's words, weighted by rarity, found together in one passage
     # that came up (its sentence, paragraph or title).
     weight = {t: bm25.term_idf(t) for t in terms}

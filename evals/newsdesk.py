@@ -115,7 +115,9 @@ def summary(records: list[Record]) -> dict[str, Any]:
             sum(r.response.status == "declined" and not r.correct for r in decline), len(decline)
         ),
         "must_decline_answered": sum(r.response.status == "answered" for r in decline),
-        "must_decline_answered_with_a_figure": sum(bool(r.extra["figure_answered"]) for r in decline),
+        "must_decline_answered_with_a_figure": sum(
+            bool(r.extra["figure_answered"]) for r in decline
+        ),
         "invariant_breaks": sum(len(r.breaks) for r in records),
         "by_category": dict(sorted(cats.items())),
         "failures": {

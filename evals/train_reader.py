@@ -89,7 +89,9 @@ def encode(tok: AutoTokenizer, rows: list[dict[str, object]], max_length: int) -
 
 
 @torch.inference_mode()
-def score(args: argparse.Namespace, tok: AutoTokenizer, model: torch.nn.Module, rows: list) -> np.ndarray:
+def score(
+    args: argparse.Namespace, tok: AutoTokenizer, model: torch.nn.Module, rows: list
+) -> np.ndarray:
     model.eval()
     out = []
     for i in range(0, len(rows), 64):
@@ -126,7 +128,9 @@ def shards(state: dict[str, torch.Tensor]) -> list[dict[str, torch.Tensor]]:
     return out
 
 
-def save_reader(args: argparse.Namespace, model: torch.nn.Module, word: torch.Tensor, meta: dict) -> None:
+def save_reader(
+    args: argparse.Namespace, model: torch.nn.Module, word: torch.Tensor, meta: dict
+) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     state = {
         k: v.detach().to(torch.float16).cpu().contiguous()
@@ -145,11 +149,18 @@ def save_reader(args: argparse.Namespace, model: torch.nn.Module, word: torch.Te
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pairs", type=Path, action="append", required=True)
-    ap.add_argument("--weight", type=float, action="append", default=None,
-                    help="per --pairs file: how many times each of its pairs is seen per epoch")
+    ap.add_argument(
+        "--weight",
+        type=float,
+        action="append",
+        default=None,
+        help="per --pairs file: how many times each of its pairs is seen per epoch",
+    )
     ap.add_argument("--held-out", type=Path, default=None)
     ap.add_argument(
-        "--init", type=Path, default=None,
+        "--init",
+        type=Path,
+        default=None,
         help="continue from this reader directory, or another run's checkpoint.pt",
     )
     ap.add_argument("--base", type=Path, default=None)
@@ -227,38 +238,53 @@ def main() -> None:
         losses.append(float(loss))
         step += 1
         if step % args.every == 0 or step == steps:
-            entry = {"step": step, "seconds": round(time.time() - t0), "loss": round(float(np.mean(losses)), 4)}
+            entry = {
+                "step": step,
+                "seconds": round(time.time() - t0),
+                "loss": round(float(np.mean(losses)), 4),
+            }
             if held and (step % (args.every * 5) == 0 or step == steps):
                 entry.update(held_out_auroc(held, score(args, tok, model, held)))
             losses = []
             log.append(entry)
             print(json.dumps(entry), flush=True)
             torch.save(
-                {"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                 "step": step, "spent": time.time() - t0, "log": log},
+                {
+                    "model": model.state_dict(),
+                    "opt": opt.state_dict(),
+                    "sched": sched.state_dict(),
+                    "step": step,
+                    "spent": time.time() - t0,
+                    "log": log,
+                },
                 ckpt.with_suffix(".tmp"),
             )
             ckpt.with_suffix(".tmp").replace(ckpt)
     final = held_out_auroc(held, score(args, tok, model, held)) if held else {}
     print(json.dumps({"final": final}), flush=True)
-    save_reader(args, model, word, {
-        "layers": args.layers,
-        "max_length": args.max_length,
-        "input": "question; sentence | title. preceding words (app.reader.reader_text)",
-        "init": str(args.init) if args.init else None,
-        "epochs": args.epochs,
-        "steps": step,
-        "planned_steps": steps,
-        "batch": args.batch,
-        "lr": args.lr,
-        "seed": args.seed,
-        "pairs": {str(p): len(load_pairs(p)) for p in args.pairs},
-        "weights": weights,
-        "pairs_sha256": digest(args.pairs),
-        "trained_on": args.trained_on,
-        "held_out": final,
-        "seconds": round(time.time() - t0),
-    })
+    save_reader(
+        args,
+        model,
+        word,
+        {
+            "layers": args.layers,
+            "max_length": args.max_length,
+            "input": "question; sentence | title. preceding words (app.reader.reader_text)",
+            "init": str(args.init) if args.init else None,
+            "epochs": args.epochs,
+            "steps": step,
+            "planned_steps": steps,
+            "batch": args.batch,
+            "lr": args.lr,
+            "seed": args.seed,
+            "pairs": {str(p): len(load_pairs(p)) for p in args.pairs},
+            "weights": weights,
+            "pairs_sha256": digest(args.pairs),
+            "trained_on": args.trained_on,
+            "held_out": final,
+            "seconds": round(time.time() - t0),
+        },
+    )
 
 
 if __name__ == "__main__":

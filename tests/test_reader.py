@@ -118,8 +118,6 @@ def test_a_certain_reader_cannot_overrule_the_checks(tmp_path: Path) -> None:
     assert fake.calls[-1][0].startswith("How many people were killed in the floods in Valdoria")
 
 
-
-
 def test_the_written_training_data_is_verbatim_and_consistent() -> None:
     batches = pairs.newsroom_batches()
     assert batches, "no newsroom batches under evals/training/newsroom"
@@ -148,11 +146,18 @@ def test_squad_pairs_label_the_sentence_holding_the_answer(tmp_path: Path) -> No
             {
                 "context": "Valdoria lies on the Serra. Its capital is Castelo. It has 3 ports.",
                 "qas": [
-                    {"id": "q1", "question": "What is the capital of Valdoria?",
-                     "is_impossible": False,
-                     "answers": [{"text": "Castelo", "answer_start": 44}]},
-                    {"id": "q2", "question": "What is the capital of Serra?",
-                     "is_impossible": True, "answers": []},
+                    {
+                        "id": "q1",
+                        "question": "What is the capital of Valdoria?",
+                        "is_impossible": False,
+                        "answers": [{"text": "Castelo", "answer_start": 44}],
+                    },
+                    {
+                        "id": "q2",
+                        "question": "What is the capital of Serra?",
+                        "is_impossible": True,
+                        "answers": [],
+                    },
                 ],
             },
             {"context": "The Serra floods every spring.", "qas": []},

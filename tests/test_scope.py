@@ -95,9 +95,6 @@ def flood(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     return _engine(tmp_path_factory, {"a": REPORT_A, "b": REPORT_B, "c": REPORT_C})
 
 
-
-
-
 def _supporting(engine: Engine, question: str) -> tuple[str, str | None, str]:
     r = engine.ask(question)
     assert invariant_breaks(r, engine.index.sources) == []
@@ -186,7 +183,9 @@ def test_off_the_subject_and_in_another_language_is_out_of_scope(flood: Engine) 
 def test_the_reader_decides_among_eligible_sentences(flood: Engine) -> None:
     status, _, quotes = _supporting(flood, "How many people died in the Valdoria floods?")
     assert status == "answered" and "At least 120 people were killed" in quotes
-    status, reason, _ = _supporting(flood, "How many people were injured in the floods in Valdoria?")
+    status, reason, _ = _supporting(
+        flood, "How many people were injured in the floods in Valdoria?"
+    )
     assert (status, reason) == ("declined", "figure_not_in_corpus")
 
 

@@ -17,12 +17,29 @@ from pathlib import Path
 
 ROOT = Path(__file__).with_name("newsroom")
 ANSWER_CATS = {
-    "figure-paraphrase", "fact", "fact-paraphrase", "multi-source", "followup", "speaker",
-    "keyword", "bridge", "comparison", "attributed-figure", "conflict",
+    "figure-paraphrase",
+    "fact",
+    "fact-paraphrase",
+    "multi-source",
+    "followup",
+    "speaker",
+    "keyword",
+    "bridge",
+    "comparison",
+    "attributed-figure",
+    "conflict",
 }
 DECLINE_CATS = {
-    "near-miss-place", "near-miss-time", "near-miss-group", "near-miss-source", "absent-figure",
-    "false-premise", "speculation", "out-of-scope", "followup-absent", "unrelated-detail",
+    "near-miss-place",
+    "near-miss-time",
+    "near-miss-group",
+    "near-miss-source",
+    "absent-figure",
+    "false-premise",
+    "speculation",
+    "out-of-scope",
+    "followup-absent",
+    "unrelated-detail",
 }
 REASONS = {"figure_not_in_corpus", "no_evidence", "out_of_scope", "speculation_requested"}
 
@@ -92,7 +109,10 @@ def main(argv: list[str]) -> int:
     for p in problems:
         print(p)
     total = sum(
-        1 for b in batches for line in (b / "questions.jsonl").read_text().splitlines() if line.strip()
+        1
+        for b in batches
+        for line in (b / "questions.jsonl").read_text().splitlines()
+        if line.strip()
     )
     print(f"{len(batches)} batches, {total} questions, {len(problems)} problems")
     return 1 if problems else 0

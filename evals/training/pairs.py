@@ -53,8 +53,15 @@ def overlap(question: str, sentence: str) -> float:
 
 
 def row(question: str, p: Passage, title: str, label: int, group: str, kind: str) -> dict:
-    return {"q": question, "s": p.text, "c": preceding(p), "t": title, "y": label, "g": group,
-            "k": kind}
+    return {
+        "q": question,
+        "s": p.text,
+        "c": preceding(p),
+        "t": title,
+        "y": label,
+        "g": group,
+        "k": kind,
+    }
 
 
 def squad_articles() -> list[dict]:
@@ -151,7 +158,11 @@ def newsroom_pairs(batch: Path, negatives: int, seed: int) -> Iterator[dict]:
         strings = item.get("evidence", []) if item["expect"] == "answer" else []
         related = item.get("related", [])
         # The cluster whose reports hold the item's strings (an item id names its cluster too).
-        hit = [c for c, ps in clusters.items() if any(x in p.text for p, _ in ps for x in strings + related)]
+        hit = [
+            c
+            for c, ps in clusters.items()
+            if any(x in p.text for p, _ in ps for x in strings + related)
+        ]
         name = hit[0] if hit else cluster_of(item["id"].split("-")[1]) if "-" in item["id"] else ""
         pool = clusters.get(name) or [x for ps in clusters.values() for x in ps]
         pos = [(p, t) for p, t in pool if any(x in p.text or p.text in x for x in strings)]
