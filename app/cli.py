@@ -7,12 +7,22 @@ import json
 import logging
 import os
 import sys
-from typing import NoReturn
+import time
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from app.config import quiet_third_parties
 
+if TYPE_CHECKING:  # imported where used: `verbatim ask` answers from a service without torch
+    from app.config import Settings
+    from app.schemas import AskRequest
+
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
+SERVICE_PROBE_S = 2.0  # /healthz answers at once; longer means nothing usable is there
+SERVICE_ANSWER_S = 120.0  # an answer takes about a second; a busy machine is given time
+COLD_START_S = 15.0  # models and index loaded in-process on 2 cores, until a start is recorded
+COLD_START_FILE = "ask-cold-start.txt"
+log = logging.getLogger(__name__)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,10 +35,13 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="verbatim", description="Answers only with verbatim, cited quotes.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     serve = sub.add_parser("serve", help="index the corpus if needed, then serve the API and page")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", help="default 127.0.0.1, or VERBATIM_HOST")
+    serve.add_argument("--port", type=int, help="default 8000, or VERBATIM_PORT")
     serve.add_argument("--workers", type=int, default=1, help="API worker processes")
-    ask = sub.add_parser("ask", help="answer one question in the terminal")
+    ask = sub.add_parser(
+        "ask",
+        help="answer one question in the terminal, from the running service when there is one",
+    )
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print exactly the /v1/ask response body")
     ask.add_argument("--source", action="append", dest="source_ids", help="only this source id")
@@ -39,7 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     remove = sub.add_parser("remove", help="remove a source by id (kept under data/removed/)")
     remove.add_argument("source_id")
     ev = sub.add_parser("eval", help="run an evaluation suite and print its metrics")
-    ev.add_argument("suite", nargs="?", default="wagner", help="wagner (default), newsdesk, squad2, or all")
+    ev.add_argument(
+        "suite", nargs="?", default="wagner", help="wagner (default), newsdesk, squad2, or all"
+    )
     ev.add_argument("--split", default=None, help="dev, test or all (default: the suite's own)")
     ev.add_argument("--limit", type=int, default=None, help="ask at most this many questions")
     ev.add_argument("--ragas", action="store_true", help="also write RAGAS-shaped JSONL")
@@ -76,7 +91,9 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"bad setting: {str(exc).splitlines()[0]} ({exc})".replace("\n", " "))
     try:
         if args.command == "serve":
-            _serve(settings, args.host, args.port, args.workers)
+            host = settings.host if args.host is None else args.host
+            port = settings.port if args.port is None else args.port
+            _serve(settings, host, port, args.workers)
         elif args.command == "ask":
             _ask(settings, args.question, args.json, args.source_ids)
         elif args.command == "ingest":
@@ -124,8 +141,7 @@ def _serve(settings: object, host: str, port: int, workers: int) -> None:
 
 def _ask(settings: object, question: str, as_json: bool, source_ids: list[str] | None) -> None:
     from app.config import Settings
-    from app.engine import Engine
-    from app.schemas import AskRequest, Filters
+    from app.schemas import AskRequest, AskResponse, Filters
 
     assert isinstance(settings, Settings)
     try:
@@ -134,11 +150,12 @@ def _ask(settings: object, question: str, as_json: bool, source_ids: list[str] |
         )
     except ValueError as exc:
         _fail(f"invalid question: {_first_error(exc)}")
-    engine = Engine(settings)
-    response = engine.ask(request.question, (), source_ids)
+    answer = _ask_service(settings, request)
+    body = answer if isinstance(answer, dict) else _ask_in_process(settings, request, answer)
     if as_json:
-        print(json.dumps(response.model_dump(), ensure_ascii=False))
+        print(json.dumps(body, ensure_ascii=False))
         return
+    response = AskResponse.model_validate(body)
     print(response.answer)
     if response.citations:
         print()
@@ -147,6 +164,73 @@ def _ask(settings: object, question: str, as_json: bool, source_ids: list[str] |
         print(f"[{c.n}] {c.source_id} chars {c.start}-{c.end}: {c.title}{tag}")
     if response.status == "declined":
         print(f"\ndeclined: {response.decline_reason}")
+
+
+def _ask_service(settings: Settings, request: AskRequest) -> dict[str, Any] | str:
+    """The answer from the `verbatim serve` at the configured host and port, about a second away,
+    or why there is none: nothing answers there, or it serves another corpus (an answer is only
+    taken from the very corpus this command would read)."""
+    import httpx
+
+    from app.sources import corpus_hash, load_corpus
+
+    # Read here as well: a malformed corpus or an unknown source id is reported the same way
+    # whether or not a service runs, before anything is loaded.
+    sources = load_corpus(settings.corpus_dir)
+    wanted = request.filters.source_ids if request.filters and request.filters.source_ids else []
+    unknown = sorted(set(wanted) - {s.id for s in sources})
+    if unknown:
+        _fail(f"unknown source_ids: {', '.join(unknown[:5])}")
+    version = corpus_hash(sources)[:16]
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    base = f"http://{host}:{settings.port}"
+    auth = {"authorization": f"Bearer {settings.read_token}"} if settings.read_token else {}
+    try:
+        health = httpx.get(f"{base}/healthz", timeout=SERVICE_PROBE_S)
+        said = health.json() if health.status_code == 200 else {}
+        serving = said.get("corpus_version") if isinstance(said, dict) else None
+        if serving is None:
+            return f"the service at {base} is not ready"
+        if serving != version:
+            return f"the service at {base} serves another corpus ({serving}, not {version})"
+        r = httpx.post(
+            f"{base}/v1/ask",
+            json=request.model_dump(exclude_none=True),
+            headers=auth,
+            timeout=SERVICE_ANSWER_S,
+        )
+        if r.status_code != 200:
+            return f"the service at {base} answered {r.status_code}"
+        body: dict[str, Any] = r.json()
+    except (httpx.HTTPError, ValueError):  # nothing listening, or not our service there
+        return f"no service at {base} (`verbatim serve` answers in about a second)"
+    return body
+
+
+def _ask_in_process(settings: Settings, request: AskRequest, why: str) -> dict[str, Any]:
+    """Load the models and the index here, as `verbatim serve` does once; how long that took is
+    kept in the data directory, to say how long the next cold start will take."""
+    record = settings.data_dir / COLD_START_FILE
+    try:
+        seconds = float(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        seconds = COLD_START_S
+    _note(f"{why}; answering in-process, a cold start takes about {round(seconds)} seconds")
+    started = time.perf_counter()
+    from app.engine import Engine
+
+    engine = Engine(settings)
+    source_ids = request.filters.source_ids if request.filters else None
+    response = engine.ask(request.question, (), source_ids)
+    try:
+        record.write_text(f"{time.perf_counter() - started:.1f}\n", encoding="utf-8")
+    except OSError:
+        log.debug("could not record the cold start in %s", record)
+    return response.model_dump()
+
+
+def _note(message: str) -> None:
+    print(f"verbatim: {message}", file=sys.stderr, flush=True)
 
 
 def _first_error(exc: Exception) -> str:
