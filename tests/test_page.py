@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 from app.api.main import create_app
 from app.config import ROOT, Settings
 from app.engine import Engine
+from tests.conftest import write_source
 from tests.live_server import serve
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -81,6 +83,24 @@ def _open(browser: Browser, base_url: str, **context: Any) -> Iterator[Page]:
 @pytest.fixture
 def page(browser: Browser, base_url: str) -> Iterator[Page]:
     yield from _open(browser, base_url, viewport={"width": 1360, "height": 860})
+
+
+@pytest.fixture(scope="module")
+def flour_url(
+    settings: Settings, engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The same page serving another corpus: one source that has nothing to do with Wagner."""
+    folder = tmp_path_factory.mktemp("flour")
+    (folder / "corpus").mkdir()
+    write_source(
+        folder / "corpus",
+        "ledger.md",
+        "The depot held 7,300 crates of flour in March 2021.\n",
+        "title: The depot's flour ledger",
+    )
+    own = settings.model_copy(update={"corpus_dir": folder / "corpus", "data_dir": folder / "data"})
+    with serve(create_app(own, Engine(own, reader=engine.reader))) as url:
+        yield url
 
 
 @pytest.fixture
@@ -324,3 +344,23 @@ def test_works_on_a_phone(phone: Page, base_url: str) -> None:
     toggle.tap()
     expect(toggle).to_have_attribute("aria-expanded", "true")
     expect(phone.locator("#conversation-list li").first).to_be_visible()
+
+
+def test_the_question_box_suggests_whatever_corpus_is_loaded(
+    browser: Browser, base_url: str, flour_url: str
+) -> None:
+    # Nothing about one corpus is written into the page itself.
+    for static in ("/", "/static/app.js"):
+        assert "Wagner" not in httpx.get(f"{base_url}{static}").text, static
+    opened = contextmanager(_open)
+    for url in (base_url, flour_url):
+        sources = httpx.get(f"{url}/v1/sources").json()["sources"]
+        with opened(browser, url, viewport={"width": 1360, "height": 860}) as page:
+            page.goto("/")
+            box = page.get_by_label("Your question")
+            expect(box).to_have_attribute("placeholder", re.compile("such as"))
+            hint = box.get_attribute("placeholder") or ""
+            assert sources[0]["title"][:40] in hint, hint
+            if url == flour_url:
+                assert hint == "Ask about the 1 source, such as “The depot's flour ledger”"
+                assert "Wagner" not in hint

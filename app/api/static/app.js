@@ -495,6 +495,19 @@ function showView(name) {
   if (!chat) loadSourceList().catch((error) => showError(error.message));
 }
 
+function clip(text, most) {
+  return text.length > most ? `${text.slice(0, most - 1).trimEnd()}…` : text;
+}
+
+// The question box points at the corpus being served, by one of its own titles: the page is the
+// same whatever corpus is loaded. Until the index is ready it keeps its generic text.
+async function suggestFromCorpus() {
+  const { sources } = await api("/v1/sources");
+  if (!sources.length) return;
+  const title = clip(sources[0].title, 70);
+  $("question").placeholder = `Ask about the ${plural(sources.length, "source")}, such as “${title}”`;
+}
+
 async function loadSourceList() {
   const { sources } = await api("/v1/sources");
   const list = $("source-list");
@@ -595,6 +608,7 @@ function start() {
   });
   window.addEventListener("hashchange", routeHash);
   refreshConversations().catch((error) => showError(error.message));
+  suggestFromCorpus().catch(() => {}); // a hint only: the generic one stays if this fails
   routeHash();
 }
 
