@@ -3,6 +3,7 @@ a real uvicorn server. Each state is saved as a screenshot under tests/artifacts
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -364,3 +365,66 @@ def test_the_question_box_suggests_whatever_corpus_is_loaded(
             if url == flour_url:
                 assert hint == "Ask about the 1 source, such as “The depot's flour ledger”"
                 assert "Wagner" not in hint
+
+
+def test_a_quote_that_opens_with_its_own_mark_shows_one(page: Page, base_url: str) -> None:
+    """The source's sentence “It seems ... is quoted with one opening mark, not two."""
+    source_id = "002_bdaf77c2435e2623"
+    text = _source_text(base_url, source_id)
+    sentence = (
+        "“It seems that Mr. Prigozhin is willing to throw Russian corpses into "
+        "Bakhmut’s meat grinder."
+    )
+    whole_end = text.index("Kirby said.", text.index(sentence)) + len("Kirby said.")
+    plain = "Kirby said the United States estimates that Wagner currently has about 50,000"
+    quotes = [
+        sentence,  # opens with the source's mark, which it does not close
+        text[text.index(sentence) : whole_end],  # ... Criminals,” Kirby said.
+        text[text.index(plain) : text.index("Russian prisons.") + len("Russian prisons.")],
+    ]
+    citations = []
+    for n, quote in enumerate(quotes, 1):
+        start = text.index(quote)
+        citations.append(
+            {
+                "n": n,
+                "source_id": source_id,
+                "title": "t",
+                "outlet": None,
+                "published": None,
+                "url": None,
+                "quote": quote,
+                "start": start,
+                "end": start + len(quote),
+                "related_only": False,
+            }
+        )
+    answer = "Three quotes address this: " + " ".join(
+        f"“{c['quote']}” [{c['n']}]" for c in citations
+    )
+    response = {
+        "status": "answered",
+        "answer": answer,
+        "citations": citations,
+        "decline_reason": None,
+        "corpus_version": "v",
+    }
+    events = [("quote", c) for c in citations] + [("answer", response)]
+    # The answer arrives as the stream sends it (the contract's shape, the source's real offsets);
+    # which sentence the engine picks for a question is not what this test is about.
+    page.route(
+        "**/v1/ask/stream",
+        lambda route: route.fulfill(
+            status=200,
+            headers={"content-type": "text/event-stream"},
+            body="".join(f"event: {e}\ndata: {json.dumps(d)}\n\n" for e, d in events),
+        ),
+    )
+    page.goto("/")
+    _ask(page, "What did Kirby say about Prigozhin?")
+    shown = page.locator("#log article.answer blockquote.quote p").evaluate_all(
+        "ps => ps.map(p => p.firstChild.textContent)"
+    )
+    assert shown == [f"{sentence}”", quotes[1], f"“{quotes[2]}”"]
+    assert not any(q.startswith("““") for q in shown)
+    page.screenshot(path=ARTIFACTS / "10-own-quotation-marks.png")

@@ -97,6 +97,15 @@ function chip(citation) {
   });
 }
 
+// A quote is set in curly double marks, counting those of the source: one that opens with its own
+// mark gets no second one (“It seems …, not ““It seems …), and ours closes only what is left open.
+function quoted(text) {
+  const count = (marks) => (text.match(marks) || []).length;
+  const lead = /^[“„"]/.test(text) ? "" : "“";
+  const open = count(/[“„]/g) + (lead ? 1 : 0) > count(/”/g) || count(/"/g) % 2 === 1;
+  return `${lead}${text}${open ? "”" : ""}`;
+}
+
 function quoteBlock(citation) {
   const block = el("blockquote", {
     class: citation.related_only ? "quote related" : "quote",
@@ -107,7 +116,7 @@ function quoteBlock(citation) {
   if (citation.related_only) {
     block.append(el("span", { class: "related-tag", text: "related, does not answer" }));
   }
-  block.append(el("p", {}, `“${citation.quote}”`, chip(citation)));
+  block.append(el("p", {}, quoted(citation.quote), chip(citation)));
   return block;
 }
 
