@@ -428,3 +428,39 @@ def test_a_quote_that_opens_with_its_own_mark_shows_one(page: Page, base_url: st
     assert shown == [f"{sentence}”", quotes[1], f"“{quotes[2]}”"]
     assert not any(q.startswith("““") for q in shown)
     page.screenshot(path=ARTIFACTS / "10-own-quotation-marks.png")
+
+
+def test_a_long_conversation_title_keeps_to_one_line(page: Page, base_url: str) -> None:
+    title = (
+        "How many Wagner personnel does the U.S. estimate are deployed in Ukraine, and how many "
+        "of them were recruited from Russian prisons?"
+    )
+    made = httpx.post(f"{base_url}/v1/conversations", json={"title": title}).json()
+    r = httpx.post(
+        f"{base_url}/v1/ask/stream",
+        json={"question": ANSWERED, "conversation_id": made["id"]},
+        timeout=WAIT_MS / 1000,
+    )
+    assert r.status_code == 200
+    page.goto("/")
+    entry = page.locator(f'#conversation-list li[data-id="{made["id"]}"]')
+    button = entry.locator("button.open")
+    expect(button).to_contain_text(title)
+    measured = button.evaluate(
+        """b => {
+          const style = getComputedStyle(b);
+          const text = b.firstElementChild || b;
+          return {
+            content: b.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom),
+            line: parseFloat(getComputedStyle(text).lineHeight),
+            cut: text.scrollWidth > text.clientWidth,
+            overflow: getComputedStyle(text).textOverflow,
+          };
+        }"""
+    )
+    assert measured["content"] < 1.5 * measured["line"], measured  # one line, not one word a line
+    assert measured["cut"] and measured["overflow"] == "ellipsis", measured
+    expect(button).to_have_attribute("title", title)  # whole on hover
+    height = entry.evaluate("e => e.getBoundingClientRect().height")
+    assert height < 6 * measured["line"], height  # title, then count and Delete: two short rows
+    page.screenshot(path=ARTIFACTS / "11-long-title.png")

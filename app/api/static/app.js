@@ -310,16 +310,18 @@ async function refreshConversations() {
   for (const c of shown) {
     const title = c.title || "Untitled";
     const when = c.updated_at.replace("T", " ").slice(0, 16);
+    // The title on one line, cut with an ellipsis in the narrow sidebar; whole on hover, to
+    // screen readers, and as the chat's heading once opened.
     const open = el(
       "button",
-      { type: "button", class: "open", "aria-current": c.id === state.conversationId ? "true" : null },
-      title,
-      el("span", { class: "meta", text: `${plural(c.turns, "question")} · ${when} UTC` }),
+      { type: "button", class: "open", title, "aria-current": c.id === state.conversationId ? "true" : null },
+      el("span", { class: "title", text: title }),
     );
     open.addEventListener("click", () => openConversation(c.id));
+    const meta = el("span", { class: "meta", text: `${plural(c.turns, "question")} · ${when} UTC` });
     const remove = el("button", { type: "button", class: "small danger", "aria-label": `Delete “${title}”`, text: "Delete" });
     remove.addEventListener("click", () => deleteConversation(c.id, title));
-    list.append(el("li", { class: c.id === state.conversationId ? "current" : null, "data-id": c.id }, open, remove));
+    list.append(el("li", { class: c.id === state.conversationId ? "current" : null, "data-id": c.id }, open, meta, remove));
   }
 }
 
