@@ -1,10 +1,10 @@
-"""The reader: a small cross-encoder that reads a question and a candidate sentence together and
-says whether the sentence answers it.
+"""The reader: a small cross-encoder that reads a question with a candidate sentence (its source's
+title and the words before it in its paragraph, so that "he said" and "it" can be resolved) and
+says whether the sentence answers it. It decides which sentences are quoted and whether to decline.
 
 It is the packaged MiniLM bi-encoder's transformer, fine-tuned as a classifier by
-`evals/train_reader.py` on development data only (SQuAD 2.0's development split, the Wagner
-suite's, swapped-entity rewrites of their questions, and questions made from the development
-articles' sentences). The word embeddings stayed frozen in
+`evals/train_reader.py` on SQuAD 2.0's training questions and on the newsroom batches written for
+this project (`evals/training/`); never on a measurement set. The word embeddings stayed frozen in
 training, so `app/reader/reader-NN.safetensors` hold only what changed (the transformer layers and
 the head, in half precision); the embeddings are read from the installed model package, whose
 fingerprint must match the one trained against. Nothing is downloaded.

@@ -93,7 +93,39 @@ def speed() -> str:
     return "\n".join(rows) + "\n"
 
 
-BLOCKS: dict[str, Callable[[], str]] = {"quality": quality, "speed": speed}
+def ablation() -> str:
+    path = EVALS / "ablation-latest.json"
+    a = _load(path)
+    keys = [
+        ("newsdesk_answered_right", "newsdesk answered right", True),
+        ("newsdesk_declined_right", "newsdesk declined right", True),
+        ("newsdesk_must_decline_answered_with_a_figure", "newsdesk figures for another scope", False),
+        ("wagner_test_answered_right", "Wagner test answered right", True),
+        ("wagner_test_declined_right", "Wagner test declined right", True),
+        ("squad_test_sample_grounded", "SQuAD test grounded", True),
+        ("squad_test_sample_declined_right", "SQuAD test declined right", True),
+        ("squad_test_sample_auroc", "SQuAD test AUROC", False),
+    ]
+    rows = [
+        "| variant | " + " | ".join(label for _, label, _ in keys) + " |",
+        "|---" * (len(keys) + 1) + "|",
+    ]
+    for name, v in a["variants"].items():
+        cells = [
+            _pct(v[k]) if pct else (f"{v[k]:.3f}" if isinstance(v[k], float) else str(v[k]))
+            for k, _, pct in keys
+        ]
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    rows += [
+        "",
+        f"From `evals/results/ablation-latest.json` ({a['date'][:10]}, commit `{a['commit']}`, "
+        f"threshold {a['threshold']}, SQuAD test sample of {a['squad_test_sample']} questions); "
+        f"`{a['command']}` reproduces it.",
+    ]
+    return "\n".join(rows) + "\n"
+
+
+BLOCKS: dict[str, Callable[[], str]] = {"quality": quality, "speed": speed, "ablation": ablation}
 
 
 def rendered(text: str) -> str:

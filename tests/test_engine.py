@@ -1,4 +1,4 @@
-"""The judge, the composer and the verifier together, on the vetted corpus."""
+"""The reader, the composer and the verifier together, on the vetted corpus."""
 
 from __future__ import annotations
 
