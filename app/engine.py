@@ -27,9 +27,6 @@ from app.verify import verify
 log = logging.getLogger(__name__)
 
 RELATED_COSINE = 0.3
-# A second sentence of a source is quoted when the reader rates it at least this share of that
-# source's best (an answer that takes two sentences).
-SAME_SOURCE_RATIO = 0.8
 # When the question compares sources, each other source's best sentence is shown when the reader
 # rates it at least this share of the answer threshold.
 COMPARE_SHARE = 0.5
@@ -331,20 +328,18 @@ class Engine:
 
     def _pick(self, accepted: list[Read]) -> list[Read]:
         """The best quote and the best of each other source that also answers, side by side
-        (conflicts are shown, not resolved); then a source's second sentence when the reader
-        rates it close to that source's best (answers that take two sentences). Breadth first:
-        the quote limit cuts a second sentence before it cuts a source."""
+        (conflicts are shown, not resolved); then a second sentence of a source that the reader
+        also accepts (answers that take two sentences). Breadth first: the quote limit cuts a
+        second sentence before it cuts a source."""
         firsts: dict[str, Read] = {}
-        seconds: list[Read] = []
+        seconds: dict[str, Read] = {}
         for r in accepted:
-            own = firsts.get(r.passage.source_id)
-            if own is None:
-                firsts[r.passage.source_id] = r
-            elif r.probability >= own.probability * SAME_SOURCE_RATIO and not any(
-                s.passage.source_id == r.passage.source_id for s in seconds
-            ):
-                seconds.append(r)
-        return list(firsts.values()) + seconds
+            sid = r.passage.source_id
+            if sid not in firsts:
+                firsts[sid] = r
+            elif sid not in seconds:
+                seconds[sid] = r
+        return list(firsts.values()) + list(seconds.values())
 
     def _each_source(self, reads: list[Read], picked: list[Read]) -> list[Read]:
         """For "what do the sources say": the best eligible sentence of every other source that

@@ -6,7 +6,7 @@ Nothing here knows the corpus, and nothing decides whether evidence answers: the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.nlp import SCOPE_LABELS, parse
@@ -169,6 +169,9 @@ def analyse(text: str, history: list[tuple[str, str]] | None = None) -> Question
     text = " ".join(text.split())
     doc = parse(text)
     parts = [_part(p) for p in split_parts(doc)]
+    if len(parts) == 1 and parts[0].only_agreement:
+        # "Do the sources agree on the toll?" alone asks for the toll from each source.
+        parts = [replace(parts[0], only_agreement=False)]
     previous = last_question(history or [])
     points_back = bool(previous) and refers_back(doc)
     return Question(

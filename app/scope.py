@@ -5,7 +5,8 @@
 - A figure question is answered only by a sentence that states a figure (the verifier's own
   definition of a number, `app.text.figures`).
 - A named place, time, group or person must be found with the evidence: in the sentence, its
-  paragraph or its source's title ("a figure for another town is not an answer").
+  paragraph, its source's title, or the words its source is about ("a figure for another town
+  is not an answer").
 - A pronoun that points back to the conversation: the evidence must be about one of the names
   it can stand for.
 
@@ -30,6 +31,9 @@ OFF_TOPIC_COSINE = 0.22
 WEAK_TOPIC_COSINE = 0.38
 WEAK_TOPIC_COVERAGE = 0.5
 _DOTTED = re.compile(r"\b((?:[A-Za-z]\.){2,})")
+# A word in this many paragraphs of a source is what the source is about: its subject is not
+# repeated in every paragraph ("around half of the prisoners ..." in a report on Wagner).
+TOPIC_PARAGRAPHS = 3
 
 
 def vocabulary(text: str) -> frozenset[str]:
@@ -58,10 +62,24 @@ class Evidence:
 
     @lru_cache(maxsize=200_000)  # noqa: B019
     def context(self, position: int) -> frozenset[str]:
-        """The sentence, its paragraph and its source's title."""
+        """The sentence, its paragraph, its source's title and what its source is about."""
         p = self.index.passages[position]
         title = self.index.sources[p.source_id].title
-        return vocabulary(p.paragraph + " " + title) | self.sentence(position)
+        return (
+            vocabulary(p.paragraph + " " + title)
+            | self.sentence(position)
+            | self.topic(p.source_id)
+        )
+
+    @lru_cache(maxsize=100_000)  # noqa: B019
+    def topic(self, source_id: str) -> frozenset[str]:
+        """The words in several paragraphs of a source: what it is about."""
+        seen: dict[str, int] = {}
+        paragraphs = {p.para_start: p.paragraph for p in self.index.passages_of(source_id)}
+        for paragraph in paragraphs.values():
+            for w in vocabulary(paragraph):
+                seen[w] = seen.get(w, 0) + 1
+        return frozenset(w for w, n in seen.items() if n >= TOPIC_PARAGRAPHS)
 
     @lru_cache(maxsize=200_000)  # noqa: B019
     def states_figure(self, position: int) -> bool:
@@ -80,7 +98,8 @@ def figure_stated(part: Part, q: Question, evidence: Evidence, position: int) ->
 
 
 def scope_found(part: Part, q: Question, evidence: Evidence, position: int) -> bool:
-    """Every place, date, group or person the part names is found with the sentence."""
+    """Every place, date, group or person the part names is found with the sentence (in it, its
+    paragraph, its title, or what its source is about)."""
     ctx = evidence.context(position)
     return all(name_found(name, ctx) for name in part.scope)
 
