@@ -50,8 +50,14 @@ class Settings(BaseSettings):
     evidence_k: int = Field(
         default=20, ge=1, le=50, description="Candidate passages checked for each question part."
     )
+    read_tokens: int = Field(
+        default=96,
+        ge=32,
+        le=512,
+        description="Tokens the reader reads of a question and a candidate (its cost).",
+    )
     read_k: int = Field(
-        default=8,
+        default=3,
         ge=1,
         le=50,
         description="Eligible candidates the reader reads for each question part (its cost).",

@@ -86,7 +86,7 @@ class Engine:
             settings, self.embedder, self.model_fp, rebuild=rebuild, progress=progress
         )
         self.evidence = Evidence(self.index)
-        loaded = reader or Reader(device=settings.device)
+        loaded = reader or Reader(device=settings.device, max_length=settings.read_tokens)
         self.reader: Reads = loaded
         trained = float(getattr(loaded, "threshold", 0.5))
         self.threshold = (

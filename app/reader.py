@@ -77,7 +77,9 @@ class Reads(Protocol):
 class Reader:
     """Scores (question, sentence) pairs; higher logits mean "this sentence answers it"."""
 
-    def __init__(self, directory: Path = READER_DIR, device: str = "cpu") -> None:
+    def __init__(
+        self, directory: Path = READER_DIR, device: str = "cpu", max_length: int | None = None
+    ) -> None:
         quiet_third_parties()
         import torch
         from safetensors import safe_open
@@ -116,7 +118,7 @@ class Reader:
         torch.nn.Module.train(model, False)
         self.model = model
         self.tokenizer = AutoTokenizer.from_pretrained(str(base))
-        self.max_length = int(self.meta["max_length"])
+        self.max_length = max_length or int(self.meta["max_length"])
         self.device = device
         # The answer threshold chosen with the reader on development data (evals/threshold.py).
         self.threshold = float(self.meta.get("threshold", 0.5))
