@@ -7,8 +7,6 @@
 - A named place, time, group or person must be found with the evidence: in the sentence, its
   paragraph, its source's title, or the words its source is about ("a figure for another town
   is not an answer").
-- A pronoun that points back to the conversation: the evidence must be about one of the names
-  it can stand for.
 
 Whether an eligible sentence answers is the reader's decision, not these rules'.
 """
@@ -104,21 +102,11 @@ def scope_found(part: Part, q: Question, evidence: Evidence, position: int) -> b
     return all(name_found(name, ctx) for name in part.scope)
 
 
-def referent_found(part: Part, q: Question, evidence: Evidence, position: int) -> bool:
-    """A pronoun that points back to the conversation: one of the names it can stand for is
-    found with the sentence."""
-    if not (part.refers_back and q.referents):
-        return True
-    ctx = evidence.context(position)
-    return any(name_found(name, ctx) for name in q.referents)
-
-
 Check = Callable[[Part, Question, Evidence, int], bool]
 CHECKS: dict[str, Check] = {
     "headline": not_a_heading,
     "figure": figure_stated,
     "named scope": scope_found,
-    "pronoun referent": referent_found,
 }
 
 
