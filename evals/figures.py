@@ -88,7 +88,8 @@ def speed() -> str:
     rows += [
         "",
         f"From `benchmarks/results/bench-latest.json` ({b['date'][:10]}, commit `{commit}`, "
-        f"{b['machine']['cores']} cores); `make bench` reproduces it.",
+        f"{b['machine']['cores']} cores); `{b['bench']['command']}` reproduces it"
+        + (" (quick: small request counts)." if b["bench"].get("quick") else "."),
     ]
     return "\n".join(rows) + "\n"
 
