@@ -100,7 +100,11 @@ def ablation() -> str:
     keys = [
         ("newsdesk_answered_right", "newsdesk answered right", True),
         ("newsdesk_declined_right", "newsdesk declined right", True),
-        ("newsdesk_must_decline_answered_with_a_figure", "newsdesk figures for another scope", False),
+        (
+            "newsdesk_must_decline_answered_with_a_figure",
+            "newsdesk figures for another scope",
+            False,
+        ),
         ("wagner_test_answered_right", "Wagner test answered right", True),
         ("wagner_test_declined_right", "Wagner test declined right", True),
         ("squad_test_sample_grounded", "SQuAD test grounded", True),

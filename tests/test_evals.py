@@ -21,11 +21,11 @@ SQUAD_SAMPLE_EVERY = 7  # every 7th development question: about 400, in file ord
 # The threshold is chosen on this split (and the previous reader was trained on it), so these
 # floors guard against regressions; what generalises is measured on the test split.
 SQUAD_FLOORS = {
-    "answerability_auroc": 0.74,
+    "answerability_auroc": 0.68,
     "hit_at_5": 0.92,
-    "grounded_answer_rate": 0.70,
-    "correct_decline_rate": 0.36,
-    "grounded_at_75pct_declines": 0.60,
+    "grounded_answer_rate": 0.67,
+    "correct_decline_rate": 0.55,
+    "grounded_at_75pct_declines": 0.49,
 }
 
 

@@ -101,18 +101,17 @@ def test_a_certain_reader_cannot_overrule_the_checks(tmp_path: Path) -> None:
     fake = CertainReader()
     engine = Engine(Settings(corpus_dir=corpus, data_dir=tmp_path / "data"), reader=fake)
     fake.calls.clear()
-    # No sentence states a count of the injured, or anything about Mali: declined, whatever the
-    # reader believes.
+    # No sentence is about Mali, or about 2019: declined, whatever the reader believes.
     for question in (
-        "How many people were injured in the floods in Valdoria?",
         "How many people were killed in the floods in Mali?",
+        "How many homes did the floods in Valdoria destroy in 2019?",
     ):
         r = engine.ask(question)
         assert (r.status, r.decline_reason) == ("declined", "figure_not_in_corpus")
         assert invariant_breaks(r, engine.index.sources) == []
     # The reader reads only eligible sentences, at most `read_k` of them per question part.
     assert all(len(texts) <= engine.settings.read_k for _, texts in fake.calls)
-    assert not any("injured" in t or "Mali" in t for _, texts in fake.calls for t in texts)
+    assert not any("Mali" in t or "2019" in t for _, texts in fake.calls for t in texts)
     r = engine.ask("How many people were killed in the floods in Valdoria?")
     assert r.status == "answered" and "120 people were killed" in r.citations[0].quote
     assert fake.calls[-1][0].startswith("How many people were killed in the floods in Valdoria")
