@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from app.config import quiet_third_parties
 
 if TYPE_CHECKING:  # imported where used: `verbatim ask` answers from a service without torch
+    from collections.abc import Callable
+
     from app.config import Settings
+    from app.corpus_ops import Change
     from app.schemas import AskRequest
 
 EXIT_USAGE = 2
@@ -252,29 +255,61 @@ def _change(settings: object, args: argparse.Namespace) -> None:
         path = Path(args.file)
         if not path.is_file():
             _fail(f"{path}: no such file")
-        try:
-            change = add_source(settings, path.name, path.read_bytes(), args.replace)
-        except AlreadyInCorpus as exc:
-            _fail(f"corpus error: {exc}; add --replace to replace it")
+        content = path.read_bytes()
+
+        def apply() -> Change:
+            try:
+                return add_source(settings, path.name, content, args.replace)
+            except AlreadyInCorpus as exc:
+                _fail(f"corpus error: {exc}; add --replace to replace it")
+
     else:
-        try:
-            change = remove_source(settings, args.source_id)
-        except KeyError:
-            _fail(f"unknown source id {args.source_id!r}")
-    print(f"{change.action} {change.source_id}; re-indexing")
-    _ingest(settings, rebuild=False)
+
+        def apply() -> Change:
+            try:
+                return remove_source(settings, args.source_id)
+            except KeyError:
+                _fail(f"unknown source id {args.source_id!r}")
+
+    _publish(settings, f"verbatim {args.command}", apply)
 
 
-def _ingest(settings: object, rebuild: bool = True) -> None:
+def _ingest(settings: object) -> None:
+    _publish(settings, "verbatim ingest", None, rebuild=True)
+
+
+def _publish(
+    settings: object, what: str, apply: Callable[[], Change] | None, rebuild: bool = False
+) -> None:
+    """Under the change lock (waiting for another change to finish first): change the corpus
+    folder, index it beside the serving index and publish it; every `verbatim serve` on this
+    data (or Chroma server) switches to it within about VERBATIM_WATCH_SECONDS."""
     from app.config import Settings
-    from app.engine import Engine
+    from app.embeddings import load_embedder
+    from app.index import chroma_client, publish_corpus
+    from app.publish import ChangeBusy, ChangeLock
 
     assert isinstance(settings, Settings)
-    engine = Engine(settings, rebuild=rebuild, progress=_progress)
-    index = engine.index
+    embedder, model_fp = load_embedder(settings.embedding_model, settings.device)
+    client = chroma_client(settings)
+    lock = ChangeLock(settings, client, what)
+    try:
+        lock.acquire(wait=settings.change_wait_seconds, on_wait=_note)
+    except ChangeBusy as exc:
+        _fail(f"{exc}; waited {settings.change_wait_seconds:g} s (VERBATIM_CHANGE_WAIT_SECONDS)")
+    try:
+        if apply is not None:
+            change = apply()
+            print(f"{change.action} {change.source_id}; re-indexing", flush=True)
+        done = publish_corpus(
+            settings, embedder, model_fp, client, rebuild=rebuild, progress=_progress
+        )
+    finally:
+        lock.release()
     print(
-        f"indexed {len(index.passages)} passages from {len(index.sources)} sources; "
-        f"corpus version {engine.corpus_version}"
+        f"indexed {done.passages} passages from {done.sources} sources; "
+        f"corpus version {done.published.corpus_version}"
+        + ("" if done.built else " (its index was already built)")
     )
 
 

@@ -84,6 +84,17 @@ class Settings(BaseSettings):
         default=None,
         description="When set, every read endpoint requires 'Authorization: Bearer <token>'.",
     )
+    watch_seconds: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=3600.0,
+        description="How often a serving process looks for a newly published index (0: never).",
+    )
+    change_wait_seconds: float = Field(
+        default=900.0,
+        ge=0.0,
+        description="How long `verbatim add/remove/ingest` waits for another corpus change to end.",
+    )
     log_questions: bool = Field(
         default=False,
         description="Write question text to the logs (off: questions can be sensitive).",

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from app.compose import Quote, compose_answer, compose_decline, quote_for
 from app.config import Settings
 from app.embeddings import load_embedder
-from app.index import Progress, open_index
+from app.index import Progress, load_index, open_index
 from app.observability import Metrics
 from app.passages import Passage
 from app.prompts import load_messages
+from app.publish import Published
 from app.question import Part, Question, analyse
 from app.reader import Reader, Reads
 from app.retrieve import Candidate, best_in_each_source, hybrid_search, search_within
@@ -98,15 +99,13 @@ class Engine:
     def corpus_version(self) -> str:
         return self.index.corpus_version
 
-    def reindexed(self) -> Engine:
-        """A new engine over the corpus as it is now, sharing this one's models and templates.
-
-        The new index is built beside the serving one (a new collection, under a temporary name
-        until complete); this engine keeps answering, from its own index, until the caller
-        swaps. Old collections are left for the caller to drop once nothing reads them.
-        """
+    def switched_to(self, published: Published) -> Engine:
+        """A new engine over a published index, sharing this one's models and templates; this
+        engine keeps answering, from its own index, until the caller swaps."""
         fresh = copy.copy(self)
-        fresh.index = open_index(self.settings, self.embedder, self.model_fp, drop_stale=False)
+        fresh.index = load_index(
+            self.index.client, published, self.embedder, embedded=self.index.embedded
+        )
         fresh.evidence = Evidence(fresh.index)
         return fresh
 

@@ -1,17 +1,21 @@
 """The passage index: vectors in ChromaDB (embedded, or a Chroma server), BM25 in memory.
 
-A collection is named after the corpus hash and the model fingerprint, so an index is rebuilt only
-when either changes. It is written under a temporary name and renamed when complete: a crash
-mid-ingest never leaves a half-built collection under the serving name.
+An index is a collection named after the corpus hash and the model fingerprint (plus a build id),
+so it is rebuilt only when either changes, with a companion collection holding its sources. It is
+marked complete only once every passage is in, and serves only once published (app/publish.py):
+a crash mid-ingest never leaves a half-built index serving. A serving process holds the whole
+index in memory too, so it keeps answering even if its collection is dropped under it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
-import os
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,11 +30,13 @@ from app.config import Settings
 from app.embeddings import Embedder
 from app.lexical import BM25Index, Within
 from app.passages import Passage, split_corpus
+from app.publish import ChangeLock, Published, publish, read_published
 from app.sources import Source, corpus_hash, load_corpus
 from app.text import covers, stem, words
 
 log = logging.getLogger(__name__)
 PREFIX = "verbatim_"
+SOURCES = ".sources"  # the companion collection of an index: its sources, whole
 BATCH = 128
 Progress = Callable[[int, int], None]
 
@@ -65,12 +71,24 @@ class PassageIndex:
     client: Any = None  # the Chroma client the store uses
     collection: str = ""  # the collection this index reads
     embedded: bool = True  # an embedded store (False: a Chroma server)
+    _warned: bool = dataclasses.field(default=False, init=False, repr=False)
 
     def dense(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Nearest passages from Chroma, as (passage position, cosine similarity)."""
-        hits = self.store.similarity_search_by_vector_with_relevance_scores(
-            query_vector.tolist(), k=min(k, len(self.passages))
-        )
+        """Nearest passages from Chroma, as (passage position, cosine similarity). Should the
+        collection be gone (dropped after two newer publications) or the server unreachable,
+        the same search runs exactly over the vectors held here: the index is still whole."""
+        k = min(k, len(self.passages))
+        try:
+            hits = self.store.similarity_search_by_vector_with_relevance_scores(
+                query_vector.tolist(), k=k
+            )
+        except Exception as exc:  # chromadb's NotFoundError, or a connection error
+            if not self._warned:
+                log.warning("searching %s in memory: %s", self.collection, exc)
+                self._warned = True
+            scores = self.vectors @ query_vector.astype(np.float32)
+            top = np.argsort(-scores)[:k]
+            return [(int(i), float(scores[i])) for i in top]
         position = self._position
         return [(position[doc.id], 1.0 - dist) for doc, dist in hits if doc.id in position]
 
@@ -86,10 +104,6 @@ class PassageIndex:
         }
         self._naming: dict[str, frozenset[str]] = {}
         self._within: dict[frozenset[str], Within] = {}
-
-    def drop_others(self) -> None:
-        """Delete every collection but this index's own (after a switch)."""
-        drop_stale_collections(self.client, self.collection, embedded=self.embedded)
 
     def passages_of(self, source_id: str) -> list[Passage]:
         return self._by_source.get(source_id, [])
@@ -131,14 +145,44 @@ def _existing(client: Any, name: str) -> Any | None:
         return None
 
 
-def _embed_into(
-    client: Any, name: str, passages: list[Passage], embedder: Embedder, progress: Progress | None
-) -> None:
-    building = f"{name}_building_{os.getpid()}"
-    if _existing(client, building) is not None:
-        client.delete_collection(building)
+def _complete(client: Any, family: str, passages: int, prefer: str = "") -> str | None:
+    """A finished index of this corpus version and model, the published one first."""
+    names = [getattr(c, "name", c) for c in client.list_collections()]
+    ordered = sorted(
+        (n for n in names if n.startswith(family + "-") and not n.endswith(SOURCES)),
+        key=lambda n: n != prefer,
+    )
+    for name in ordered:
+        collection = _existing(client, name)
+        meta = (collection.metadata or {}) if collection is not None else {}
+        if meta.get("complete") and meta.get("passages") == passages:
+            return str(name)
+    return None
+
+
+def _build(
+    client: Any,
+    family: str,
+    sources: list[Source],
+    passages: list[Passage],
+    version: str,
+    embedder: Embedder,
+    progress: Progress | None,
+) -> str:
+    """Embed the corpus into a new collection (and its sources into a companion), marked
+    complete only at the end: an index whose builder died is never taken for a finished one."""
+    name = f"{family}-{uuid.uuid4().hex[:8]}"
+    kept = client.create_collection(name + SOURCES, embedding_function=None)
+    kept.add(
+        ids=[f"{i:06d}" for i in range(len(sources))],
+        documents=[json.dumps(dataclasses.asdict(s), default=str) for s in sources],
+        embeddings=[[0.0]] * len(sources),  # the companion is read whole, never searched
+    )
     collection = client.create_collection(
-        building, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+        name,
+        configuration={"hnsw": {"space": "cosine"}},
+        metadata={"corpus_version": version, "complete": False},
+        embedding_function=None,
     )
     total = len(passages)
     for start in range(0, total, BATCH):
@@ -152,39 +196,115 @@ def _embed_into(
         )
         if progress:
             progress(min(start + BATCH, total), total)
-    try:
-        collection.modify(name=name)
-    except Exception:
-        # Another worker finished the same version first: theirs serves, ours is dropped.
-        if _existing(client, name) is None:
-            raise
-        client.delete_collection(building)
+    collection.modify(
+        metadata={
+            "corpus_version": version,
+            "complete": True,
+            "passages": total,
+            "sources": len(sources),
+        }
+    )
+    return name
 
 
-def _builder_alive(name: str) -> bool:
-    """A temporary collection's builder, by the pid in its name, is still running here."""
-    try:
-        os.kill(int(name.rsplit("_", 1)[1]), 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def drop_stale_collections(client: Any, keep: str, embedded: bool = True) -> None:
-    """Delete every other version's collection, and half-built ones whose builder died (an
-    ingest killed mid-way). A live builder's temporary collection is left alone."""
+def drop_unused(client: Any, keep: set[str]) -> None:
+    """Delete every index but `keep` (with their sources). Only under the change lock: then no
+    other process is building, so an unfinished collection is a dead builder's."""
     for collection in client.list_collections():
         name = getattr(collection, "name", collection)
-        if not name.startswith(PREFIX) or name == keep:
-            continue
-        if "_building_" in name and (not embedded or _builder_alive(name)):
+        if not name.startswith(PREFIX) or name.removesuffix(SOURCES) in keep:
             continue
         try:
             client.delete_collection(name)
-        except Exception:  # already gone: another worker cleaned up first
+        except Exception:  # already gone
             log.debug("collection %s vanished during clean-up", name)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What publishing the corpus did."""
+
+    published: Published
+    built: bool  # False when a finished index of this corpus version was reused
+    passages: int
+    sources: int
+
+
+def publish_corpus(
+    settings: Settings,
+    embedder: Embedder,
+    model_fp: str,
+    client: Any,
+    *,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> Change:
+    """Index the corpus folder as it is now (or reuse its finished index) and publish it.
+    The caller holds the change lock."""
+    sources = load_corpus(settings.corpus_dir)
+    passages = split_corpus(sources)
+    version = corpus_hash(sources)[:16]
+    family = collection_name(version, model_fp)
+    current = read_published(client, model_fp)
+    name = (
+        None
+        if rebuild
+        else _complete(client, family, len(passages), current.collection if current else "")
+    )
+    built = name is None
+    if name is None:
+        started = time.perf_counter()
+        name = _build(client, family, sources, passages, version, embedder, progress)
+        log.info(
+            "indexed %d passages from %d sources in %.1fs",
+            len(passages),
+            len(sources),
+            time.perf_counter() - started,
+        )
+    published = publish(client, model_fp, name, version)
+    drop_unused(client, {published.collection, published.previous})
+    if not settings.chroma_host:
+        _write_manifest(settings.data_dir, name, version, model_fp, len(passages))
+    return Change(published, built, len(passages), len(sources))
+
+
+def load_index(
+    client: Any, published: Published, embedder: Embedder, *, built: bool = False, embedded: bool
+) -> PassageIndex:
+    """The published index, read whole from Chroma: sources, passages, vectors and BM25."""
+    name = published.collection
+    collection = client.get_collection(name)
+    meta = collection.metadata or {}
+    if not meta.get("complete"):
+        raise RuntimeError(f"index {name} is not complete")
+    rows = client.get_collection(name + SOURCES).get(include=["documents"])
+    ordered = sorted(zip(rows["ids"], rows["documents"], strict=True))
+    sources = [Source(**json.loads(doc)) for _, doc in ordered]
+    passages = split_corpus(sources)
+    stored = collection.get(include=["embeddings"])
+    row = {pid: i for i, pid in enumerate(stored["ids"])}
+    missing = [p.id for p in passages if p.id not in row]
+    if len(sources) != meta.get("sources") or missing:
+        raise RuntimeError(f"index {name} does not match its sources")
+    vectors = np.asarray(stored["embeddings"], dtype=np.float32)[[row[p.id] for p in passages]]
+    store = Chroma(
+        client=client,
+        collection_name=name,
+        embedding_function=embedder,
+        create_collection_if_not_exists=False,  # never re-create, empty, an index just dropped
+    )
+    return PassageIndex(
+        sources={s.id: s for s in sources},
+        passages=passages,
+        vectors=vectors,
+        bm25=BM25Index([p.text for p in passages]),
+        store=store,
+        corpus_version=published.corpus_version,
+        built=built,
+        client=client,
+        collection=name,
+        embedded=embedded,
+    )
 
 
 def open_index(
@@ -194,50 +314,23 @@ def open_index(
     *,
     rebuild: bool = False,
     progress: Progress | None = None,
-    drop_stale: bool = True,
+    what: str = "verbatim serve (start-up)",
 ) -> PassageIndex:
-    """Load and validate the corpus, then reuse the matching index or build it."""
-    sources = load_corpus(settings.corpus_dir)
-    passages = split_corpus(sources)
-    version = corpus_hash(sources)[:16]
+    """The index of the corpus folder, published: reused when it already is, else built and
+    published under the change lock (waiting for a change in progress to finish first)."""
     client = chroma_client(settings)
-    name = collection_name(version, model_fp)
-    collection = _existing(client, name)
-    if collection is not None and (rebuild or collection.count() != len(passages)):
-        client.delete_collection(name)
-        collection = None
-    built = collection is None
-    if built:
-        started = time.perf_counter()
-        _embed_into(client, name, passages, embedder, progress)
-        log.info(
-            "indexed %d passages from %d sources in %.1fs",
-            len(passages),
-            len(sources),
-            time.perf_counter() - started,
+    embedded = not settings.chroma_host
+    if not rebuild:
+        version = corpus_hash(load_corpus(settings.corpus_dir))[:16]
+        current = read_published(client, model_fp)
+        if current is not None and current.corpus_version == version:
+            with contextlib.suppress(Exception):  # replaced meanwhile: take the lock below
+                return load_index(client, current, embedder, embedded=embedded)
+    with ChangeLock(settings, client, what):
+        change = publish_corpus(
+            settings, embedder, model_fp, client, rebuild=rebuild, progress=progress
         )
-        collection = client.get_collection(name)
-    assert collection is not None
-    if drop_stale:
-        drop_stale_collections(client, name, embedded=not settings.chroma_host)
-    stored = collection.get(include=["embeddings"])
-    row = {pid: i for i, pid in enumerate(stored["ids"])}
-    vectors = np.asarray(stored["embeddings"], dtype=np.float32)[[row[p.id] for p in passages]]
-    store = Chroma(client=client, collection_name=name, embedding_function=embedder)
-    if not settings.chroma_host:
-        _write_manifest(settings.data_dir, name, version, model_fp, len(passages))
-    return PassageIndex(
-        sources={s.id: s for s in sources},
-        passages=passages,
-        vectors=vectors,
-        bm25=BM25Index([p.text for p in passages]),
-        store=store,
-        corpus_version=version,
-        built=built,
-        client=client,
-        collection=name,
-        embedded=not settings.chroma_host,
-    )
+        return load_index(client, change.published, embedder, built=change.built, embedded=embedded)
 
 
 def _write_manifest(data_dir: Path, name: str, version: str, model_fp: str, count: int) -> None:

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from app.api.main import create_app
 from app.config import Settings
 from app.engine import Engine
+from app.publish import ChangeLock
 from tests.conftest import CORPUS
 
 NEW = "---\nid: ledger\ntitle: A ledger note\n---\nThe ledger note says the depot held 7,300 crates of flour in March 2021.\n"
@@ -79,6 +80,16 @@ def test_add_and_remove_switch_atomically(tmp_path: Path) -> None:
         ):
             time.sleep(0.2)
         assert c.get("/v1/sources/ledger").status_code == 404
+        # One change at a time: while another holds the change lock (as `verbatim add` in another
+        # process would), a change is refused naming it, and the corpus folder is untouched.
+        files = sorted(p.name for p in settings.corpus_dir.iterdir())
+        with ChangeLock(settings, serving.index.client, "verbatim add big.md"):
+            busy = c.post(
+                "/v1/admin/sources", json={"filename": "n.md", "content": NEW}, headers=auth
+            )
+        assert busy.status_code == 409, busy.text
+        assert "another corpus change is running: verbatim add big.md" in busy.json()["detail"]
+        assert sorted(p.name for p in settings.corpus_dir.iterdir()) == files
 
 
 def test_every_bad_file_is_named_and_the_index_keeps_serving(

@@ -7,7 +7,8 @@ import numpy as np
 
 from app.config import Settings
 from app.embeddings import Embedder, resolve_model_path
-from app.index import chroma_client, open_index
+from app.index import PREFIX, SOURCES, chroma_client, open_index
+from app.publish import read_published
 from tests.conftest import CORPUS, write_source
 
 
@@ -35,9 +36,20 @@ def test_index_is_reused_until_corpus_changes(
     changed = open_index(settings, model, fp)
     assert changed.built and changed.corpus_version != first.corpus_version
     assert "extra" in changed.sources
-    # The old version's collection is gone: only the serving one is kept.
-    names = [c.name for c in chroma_client(settings).list_collections()]
-    assert len(names) == 1
+    # The published index and the one before it are kept (a server that has not switched yet
+    # still reads it); a third version drops the first.
+    client = chroma_client(settings)
+    published = read_published(client, fp)
+    assert published is not None and published.collection == changed.collection
+    assert published.previous == first.collection
+    indexes = {c.name for c in client.list_collections() if c.name.startswith(PREFIX)}
+    kept = {first.collection, changed.collection}
+    assert indexes == kept | {n + SOURCES for n in kept}
+    write_source(corpus, "third.md", "Yet another vetted sentence.", "id: third")
+    third = open_index(settings, model, fp)
+    indexes = {c.name for c in client.list_collections() if c.name.startswith(PREFIX)}
+    kept = {changed.collection, third.collection}
+    assert indexes == kept | {n + SOURCES for n in kept}
     other_model = open_index(settings, model, "another-model-fingerprint")
     assert other_model.built
 

@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 from app.config import Settings
 from app.embeddings import Embedder
 from app.engine import Engine
-from app.index import chroma_client, open_index
+from app.index import PREFIX, SOURCES, chroma_client, open_index
+from app.publish import read_published
 from tests.conftest import CORPUS, write_source
 
 
@@ -64,18 +65,27 @@ def test_kill_9_during_ingest_leaves_the_previous_index_serving(
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
 
-    names = {c.name for c in chroma_client(settings).list_collections()}
-    serving = [n for n in names if "_building_" not in n]
-    assert len(serving) == 1  # only the previous index is complete; the new one never landed
+    client = chroma_client(settings)
+    published = read_published(client, fp)
+    assert published is not None  # the new index never landed: the previous one is published
+    assert published.collection == before.collection
+    half = [
+        c.name
+        for c in client.list_collections()
+        if c.name.startswith(PREFIX)
+        and not c.name.endswith(SOURCES)
+        and c.name != before.collection
+    ]
+    assert len(half) == 1 and not (client.get_collection(half[0]).metadata or {})["complete"]
     (tmp_path / "corpus" / "big.md").unlink()
-    after = open_index(settings, model, fp)
+    after = open_index(settings, model, fp)  # the kernel freed the killed process's lock
     assert not after.built and after.corpus_version == before.corpus_version
     query = model.encode(["How much money does the group spend each month?"])[0]
     assert any("$100 million" in after.passages[i].text for i, _ in after.dense(query, 3))
-    # The killed builder's half-written collection is cleaned up once its process is gone.
-    assert not [
-        c.name for c in chroma_client(settings).list_collections() if "_building_" in c.name
-    ]
+    # The killed builder's half-written index is dropped by the next change, under the lock.
+    write_source(tmp_path / "corpus", "small.md", "A short vetted note.", "id: small")
+    open_index(settings, model, fp)
+    assert half[0] not in {c.name for c in client.list_collections()}
 
 
 INJECTION = (

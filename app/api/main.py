@@ -55,6 +55,7 @@ _ERRORS = {
     "400": "Malformed request (bad JSON, bad encoding, bad Content-Length).",
     "401": "A read token is configured and was not given.",
     "404": "Unknown id in the path (or corpus changes are off).",
+    "409": "Another corpus change is running (the admin endpoints that change the corpus).",
     "413": "Request body over the size limit.",
     "503": "The index is still being built.",
 }
@@ -95,6 +96,8 @@ def _document_errors(schema: dict[str, Any]) -> None:
                     continue
                 if code in ("400", "413") and method not in ("post", "put", "patch"):
                     continue
+                if code == "409" and (method == "get" or not path.startswith("/v1/admin/")):
+                    continue
                 responses.setdefault(code, {"description": text, "content": body})
 
 
@@ -106,6 +109,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         holder.start()
         yield
+        holder.stop()
 
     app = FastAPI(
         title="Verbatim",

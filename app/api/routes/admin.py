@@ -10,8 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import HolderDep
 from app.api.state import EngineHolder
-from app.corpus_ops import AlreadyInCorpus, add_source, remove_source
-from app.sources import MAX_SOURCE_BYTES, CorpusError
+from app.corpus_ops import AlreadyInCorpus, Change, add_source, remove_source
+from app.publish import ChangeBusy
+from app.sources import MAX_SOURCE_BYTES, CorpusError, load_corpus
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -75,36 +76,47 @@ def status(holder: AdminDep) -> CorpusStatus:
     return _status(holder)
 
 
-def _accepted(holder: EngineHolder, action: str, source_id: str) -> ChangeAccepted:
-    holder.reload()
+def _accepted(holder: EngineHolder, change: Change) -> ChangeAccepted:
     assert holder.engine is not None
     return ChangeAccepted(
-        action=action,
-        source_id=source_id,
+        action=change.action,
+        source_id=change.source_id,
         serving_corpus_version=holder.engine.corpus_version,
         reindexing=True,
     )
 
 
+def _busy(exc: ChangeBusy) -> HTTPException:
+    return HTTPException(409, detail=f"{exc}; try again when it has finished")
+
+
 @router.post("/sources", status_code=202, response_model=ChangeAccepted)
 def add(body: NewSource, holder: AdminDep) -> ChangeAccepted:
+    content = body.content.encode("utf-8")
     try:
-        change = add_source(
-            holder.settings, body.filename, body.content.encode("utf-8"), body.replace
+        change = holder.change(
+            lambda: add_source(holder.settings, body.filename, content, body.replace)
         )
+    except ChangeBusy as exc:
+        raise _busy(exc) from None
     except AlreadyInCorpus as exc:
         raise HTTPException(422, detail=f'{exc}; send "replace": true to replace it') from None
     except CorpusError as exc:
         raise HTTPException(422, detail=str(exc)) from None
-    return _accepted(holder, change.action, change.source_id)
+    return _accepted(holder, change)
 
 
 @router.delete("/sources/{source_id}", status_code=202, response_model=ChangeAccepted)
 def remove(source_id: str, holder: AdminDep) -> ChangeAccepted:
+    if source_id not in {s.id for s in load_corpus(holder.settings.corpus_dir)}:
+        # Said before the lock is asked for: an unknown id is 404 even while a change runs.
+        raise HTTPException(404, detail=f"unknown source id {source_id!r}")
     try:
-        change = remove_source(holder.settings, source_id)
+        change = holder.change(lambda: remove_source(holder.settings, source_id))
+    except ChangeBusy as exc:
+        raise _busy(exc) from None
     except KeyError:
         raise HTTPException(404, detail=f"unknown source id {source_id!r}") from None
     except CorpusError as exc:
         raise HTTPException(422, detail=str(exc)) from None
-    return _accepted(holder, change.action, change.source_id)
+    return _accepted(holder, change)
