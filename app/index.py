@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import json
 import logging
@@ -49,7 +50,11 @@ def chroma_client(settings: Settings) -> Any:
         )
     path = settings.data_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    # Opening sets up Chroma's database; two processes doing it at once on a new folder (the
+    # workers of `verbatim serve --workers N`) collide ("table collections already exists").
+    with (settings.data_dir / "chroma.open.lock").open("a") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
 def collection_name(corpus_version: str, model_fp: str) -> str:

@@ -1,14 +1,18 @@
-"""A real uvicorn server on a free loopback port, for clients that must speak real HTTP (the
-OpenAI SDK, a browser). It serves the session's app in a thread, so the engine is built once."""
+"""Real servers on free loopback ports: uvicorn serving the session's app in a thread (for clients
+that must speak real HTTP: the OpenAI SDK, a browser), and a `chroma run` server process."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -34,3 +38,36 @@ def serve(app: FastAPI, timeout: float = 60.0) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout)
         sock.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def chroma_server(path: Path, timeout: float = 60.0) -> Iterator[int]:
+    """A real `chroma run` on loopback, storing under `path`; yields its port."""
+    chroma = Path(sys.executable).with_name("chroma")
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).is_success:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the chroma server did not start")
+            time.sleep(0.3)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
