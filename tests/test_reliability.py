@@ -1,4 +1,5 @@
-"""Faults and hostile text: a killed ingest, instructions inside a vetted source, a short soak."""
+"""Faults and hostile text: a killed ingest, an index deleted under a running service,
+instructions inside a vetted source, a short soak."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from app.api.main import create_app
 from app.config import Settings
 from app.embeddings import Embedder
 from app.engine import Engine
@@ -86,6 +88,34 @@ def test_kill_9_during_ingest_leaves_the_previous_index_serving(
     write_source(tmp_path / "corpus", "small.md", "A short vetted note.", "id: small")
     open_index(settings, model, fp)
     assert half[0] not in {c.name for c in client.list_collections()}
+
+
+def test_an_index_deleted_by_another_process_still_answers(tmp_path: Path) -> None:
+    """What once broke a running service: another process deleting the collection it reads
+    (chromadb's NotFoundError on every question). It answers the same, from memory."""
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    settings = Settings(corpus_dir=tmp_path / "corpus", data_dir=tmp_path / "data")
+    app = create_app(settings, Engine(settings))
+    question = {"question": "How much money does the Wagner Group spend each month?"}
+    with TestClient(app) as c:
+        before = c.post("/v1/ask", json=question).json()
+        name = app.state.holder.engine.index.collection
+        script = (
+            "import sys, chromadb; from chromadb.config import Settings as S; "
+            "c = chromadb.PersistentClient(path=sys.argv[1], settings=S(anonymized_telemetry=False)); "
+            "c.delete_collection(sys.argv[2])"
+        )
+        subprocess.run(
+            [sys.executable, "-c", script, str(settings.data_dir / "chroma"), name], check=True
+        )
+        assert name not in {x.name for x in chroma_client(settings).list_collections()}
+        after = c.post("/v1/ask", json=question)
+        assert after.status_code == 200
+        assert after.json()["status"] == "answered"
+        assert after.json()["citations"] == before["citations"]
+        health = c.get("/healthz")
+        assert health.status_code == 200
+        assert health.json()["corpus_version"] == before["corpus_version"]
 
 
 INJECTION = (
