@@ -178,11 +178,13 @@ def _build(
     complete only at the end: an index whose builder died is never taken for a finished one."""
     name = f"{family}-{uuid.uuid4().hex[:8]}"
     kept = client.create_collection(name + SOURCES, embedding_function=None)
-    kept.add(
-        ids=[f"{i:06d}" for i in range(len(sources))],
-        documents=[json.dumps(dataclasses.asdict(s), default=str) for s in sources],
-        embeddings=[[0.0]] * len(sources),  # the companion is read whole, never searched
-    )
+    for start in range(0, len(sources), BATCH):
+        batch = sources[start : start + BATCH]
+        kept.add(
+            ids=[f"{start + i:06d}" for i in range(len(batch))],
+            documents=[json.dumps(dataclasses.asdict(s), default=str) for s in batch],
+            embeddings=[[0.0]] * len(batch),  # the companion is read whole, never searched
+        )
     collection = client.create_collection(
         name,
         configuration={"hnsw": {"space": "cosine"}},
@@ -319,7 +321,7 @@ def open_index(
     *,
     rebuild: bool = False,
     progress: Progress | None = None,
-    what: str = "verbatim serve (start-up)",
+    what: str = "indexing the corpus at start-up",
 ) -> PassageIndex:
     """The index of the corpus folder, published: reused when it already is, else built and
     published under the change lock (waiting for a change in progress to finish first)."""
