@@ -179,11 +179,11 @@ def _build(
     name = f"{family}-{uuid.uuid4().hex[:8]}"
     kept = client.create_collection(name + SOURCES, embedding_function=None)
     for start in range(0, len(sources), BATCH):
-        batch = sources[start : start + BATCH]
+        some = sources[start : start + BATCH]
         kept.add(
-            ids=[f"{start + i:06d}" for i in range(len(batch))],
-            documents=[json.dumps(dataclasses.asdict(s), default=str) for s in batch],
-            embeddings=[[0.0]] * len(batch),  # the companion is read whole, never searched
+            ids=[f"{start + i:06d}" for i in range(len(some))],
+            documents=[json.dumps(dataclasses.asdict(s), default=str) for s in some],
+            embeddings=[[0.0]] * len(some),  # the companion is read whole, never searched
         )
     collection = client.create_collection(
         name,
