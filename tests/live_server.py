@@ -3,6 +3,8 @@ that must speak real HTTP: the OpenAI SDK, a browser), and a `chroma run` server
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -71,3 +73,20 @@ def chroma_server(path: Path, timeout: float = 60.0) -> Iterator[int]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def kill_9_mid_embedding(command: list[str], env: dict[str, str], timeout: float = 300) -> None:
+    """Run a corpus-changing command and kill -9 it once it has started embedding passages."""
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while b"embedding passages [" not in seen and time.monotonic() < deadline:
+        chunk = os.read(proc.stderr.fileno(), 256)
+        if not chunk:
+            break
+        seen += chunk
+    assert b"embedding passages [" in seen, seen[-2000:]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL

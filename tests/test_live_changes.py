@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from tests.conftest import CORPUS, write_source
-from tests.live_server import chroma_server, free_port
+from tests.live_server import chroma_server, free_port, kill_9_mid_embedding
 
 VERBATIM = str(Path(sys.executable).with_name("verbatim"))
 QUESTION = "How much money does the Wagner Group spend each month?"
@@ -226,23 +226,7 @@ def test_changes_from_other_processes_never_break_serving(service: Service, tmp_
             "\n\n".join(f"Depot entry {i} lists crate {i * 7} as moved." for i in range(3000)),
             "id: big",
         )
-        killed = subprocess.Popen(
-            [VERBATIM, "add", str(big)],
-            env=service.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        assert killed.stderr is not None
-        seen = b""
-        deadline = time.monotonic() + 300
-        while b"embedding passages [" not in seen and time.monotonic() < deadline:
-            chunk = os.read(killed.stderr.fileno(), 256)
-            if not chunk:
-                break
-            seen += chunk
-        assert b"embedding passages [" in seen, seen[-2000:]
-        killed.send_signal(signal.SIGKILL)
-        killed.wait(timeout=30)
+        kill_9_mid_embedding([VERBATIM, "add", str(big)], service.env)
         assert service.serving() == version  # the killed change never published
         # Its file is in the folder (the change got that far); the next change, once the lock
         # is free (at once embedded; a Chroma-server lease expires), takes it back out.

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from app.engine import Engine
 from app.index import PREFIX, SOURCES, chroma_client, open_index
 from app.publish import read_published
 from tests.conftest import CORPUS, write_source
+from tests.live_server import kill_9_mid_embedding
 
 
 def _filler(n: int, seed: int = 7) -> str:
@@ -48,24 +48,7 @@ def test_kill_9_during_ingest_leaves_the_previous_index_serving(
         VERBATIM_DATA_DIR=str(settings.data_dir),
         HF_HUB_OFFLINE="1",
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "ingest"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    assert proc.stderr is not None
-    seen = b""
-    deadline = time.monotonic() + 180
-    while b"embedding passages [" not in seen and time.monotonic() < deadline:
-        chunk = os.read(proc.stderr.fileno(), 256)
-        if not chunk:
-            break
-        seen += chunk
-    assert b"embedding passages [" in seen, seen[-500:]
-    proc.send_signal(signal.SIGKILL)  # a real kill -9, mid-embedding
-    proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
+    kill_9_mid_embedding([sys.executable, "-m", "app.cli", "ingest"], env)  # a real kill -9
 
     client = chroma_client(settings)
     published = read_published(client, fp)
