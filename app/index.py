@@ -228,7 +228,7 @@ def drop_unused(client: Any, keep: set[str]) -> None:
 
 
 @dataclass(frozen=True)
-class Change:
+class Publication:
     """What publishing the corpus did."""
 
     published: Published
@@ -245,7 +245,7 @@ def publish_corpus(
     *,
     rebuild: bool = False,
     progress: Progress | None = None,
-) -> Change:
+) -> Publication:
     """Index the corpus folder as it is now (or reuse its finished index) and publish it.
     The caller holds the change lock."""
     sources = load_corpus(settings.corpus_dir)
@@ -272,7 +272,7 @@ def publish_corpus(
     drop_unused(client, {published.collection, published.previous})
     if not settings.chroma_host:
         _write_manifest(settings.data_dir, name, version, model_fp, len(passages))
-    return Change(published, built, len(passages), len(sources))
+    return Publication(published, built, len(passages), len(sources))
 
 
 def load_index(
@@ -321,7 +321,6 @@ def open_index(
     *,
     rebuild: bool = False,
     progress: Progress | None = None,
-    what: str = "indexing the corpus at start-up",
 ) -> PassageIndex:
     """The index of the corpus folder, published: reused when it already is, else built and
     published under the change lock (waiting for a change in progress to finish first)."""
@@ -333,7 +332,7 @@ def open_index(
         if current is not None and current.corpus_version == version:
             with contextlib.suppress(Exception):  # replaced meanwhile: take the lock below
                 return load_index(client, current, embedder, embedded=embedded)
-    with ChangeLock(settings, client, what):
+    with ChangeLock(settings, client, "indexing the corpus at start-up"):
         change = publish_corpus(
             settings, embedder, model_fp, client, rebuild=rebuild, progress=progress
         )
