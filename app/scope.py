@@ -5,14 +5,16 @@
 - A figure question is answered only by a sentence that states a figure (the verifier's own
   definition of a number, `app.text.figures`).
 - A named place, time, group or person must be found with the evidence: in the sentence, its
-  paragraph, its source's title, or the words its source is about ("a figure for another town
-  is not an answer").
+  paragraph, its source's title, its source's outlet and publication date, or the words its
+  source is about ("a figure for another town is not an answer"; "what did the Courier report on
+  April 10" is found in the byline of the Courier's report of that day).
 
 Whether an eligible sentence answers is the reader's decision, not these rules'.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from functools import lru_cache
@@ -21,6 +23,7 @@ from app.index import PassageIndex
 from app.nlp import parse
 from app.question import Part, Question
 from app.retrieve import Candidate
+from app.sources import Source
 from app.text import covers, figures, stem, words
 
 # Out of scope: nothing in the corpus is close in meaning, or (below WEAK) the question's words
@@ -43,9 +46,22 @@ def vocabulary(text: str) -> frozenset[str]:
 
 def name_found(name: tuple[str, ...], vocab: frozenset[str]) -> bool:
     """Every word of the name is found; a longer name may lack one word after its first ("the
-    Wagner Group" is found as "Wagner"; "North Korea" is not found as "Korea")."""
+    Wagner Group" is found as "Wagner"; "North Korea" is not found as "Korea"), unless that word
+    is a number ("April 12" is not found as "April")."""
     missing = [i for i, w in enumerate(name) if not covers(w, vocab)]
-    return not missing or (len(name) > 1 and missing == [len(name) - 1])
+    last = len(name) - 1
+    return not missing or (last > 0 and missing == [last] and not name[last].isdigit())
+
+
+def byline(source: Source) -> str:
+    """Who published the source and when, in the words a question uses ("April 10 2031")."""
+    when = source.published or ""
+    try:
+        day = dt.date.fromisoformat(when[:10])
+        when = f"{day:%B} {day.day} {day.year} {when}"
+    except ValueError:
+        pass
+    return f"{source.outlet or ''} {when}"
 
 
 class Evidence:
@@ -60,11 +76,12 @@ class Evidence:
 
     @lru_cache(maxsize=200_000)  # noqa: B019
     def context(self, position: int) -> frozenset[str]:
-        """The sentence, its paragraph, its source's title and what its source is about."""
+        """The sentence, its paragraph, its source's title and byline, and what its source is
+        about."""
         p = self.index.passages[position]
-        title = self.index.sources[p.source_id].title
+        source = self.index.sources[p.source_id]
         return (
-            vocabulary(p.paragraph + " " + title)
+            vocabulary(f"{p.paragraph} {source.title} {BYLINE(source)}")
             | self.sentence(position)
             | self.topic(p.source_id)
         )
@@ -101,6 +118,9 @@ def scope_found(part: Part, q: Question, evidence: Evidence, position: int) -> b
     ctx = evidence.context(position)
     return all(name_found(name, ctx) for name in part.scope)
 
+
+# What a source's byline adds to the scope check (switched off in the ablation).
+BYLINE: Callable[[Source], str] = byline
 
 Check = Callable[[Part, Question, Evidence, int], bool]
 CHECKS: dict[str, Check] = {

@@ -45,6 +45,7 @@ VARIANTS: dict[str, list[tuple[Any, str, Any]]] = {
     "all rules": [],
     **{f"without the {name} check": [(scope, "CHECKS", _without(name))] for name in scope.CHECKS},
     "without the off-topic check": [(engine_module, "off_topic", lambda *a: False)],
+    "named scope without the byline": [(scope, "BYLINE", lambda source: "")],
 }
 
 
@@ -89,6 +90,8 @@ def main() -> None:
         with contextlib.ExitStack() as stack:
             for obj, attr, value in patches:
                 stack.enter_context(_patched(obj, attr, value))
+            for engine in engines.values():  # word sets are cached per index: start afresh
+                engine.evidence = scope.Evidence(engine.index)
             out["variants"][name] = measure(engines, sample)
         print(name, json.dumps(out["variants"][name]), flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
