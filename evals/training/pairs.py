@@ -222,6 +222,9 @@ def main() -> None:
         help="newsroom: this many more negatives, the sentences nearest the question by the "
         "packaged embedding model (what the engine's dense search brings up)",
     )
+    ap.add_argument(
+        "--batches", default="", help="newsroom: only these batches, comma-separated (b12,b13)"
+    )
     ap.add_argument("--held-out", action="store_true", help="the held-out SQuAD articles only")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
@@ -231,6 +234,11 @@ def main() -> None:
         n = write(squad_pairs(part, args.questions, args.seed), args.out)
     else:
         batches = newsroom_batches()
+        if args.batches:
+            wanted = set(args.batches.split(","))
+            batches = [b for b in batches if b.name in wanted]
+            if len(batches) != len(wanted):
+                ap.error(f"no such batch among {sorted(wanted)}")
         embedder = None
         if args.near:
             from app.embeddings import load_embedder
