@@ -62,6 +62,13 @@ class Settings(BaseSettings):
         le=50,
         description="Eligible candidates the reader reads for each question part (its cost).",
     )
+    read_more: int = Field(
+        default=3,
+        ge=0,
+        le=50,
+        description="More eligible candidates read when none of the first `read_k` passes the "
+        "answer threshold: a decline is decided after reading further.",
+    )
     answer_threshold: float | None = Field(
         default=None,
         ge=0.0,

@@ -175,22 +175,35 @@ class Engine:
 
     def read(self, q: Question, i: int, candidates: list[Candidate]) -> list[Read]:
         """Every candidate with the reader's verdict, best first: the first `read_k` eligible
-        ones (in retrieval order) are read together in one batch."""
+        ones (in retrieval order) are read together in one batch; when none of them passes the
+        threshold, the next `read_more` are read too (a decline costs one more batch)."""
         part = q.parts[i]
         if part.only_agreement:
             return []  # "... and do the sources agree?": the framing answers it
-        index = self.index
         ok = [eligible(part, q, self.evidence, c.position) for c in candidates]
-        chosen = [n for n, e in enumerate(ok) if e][: self.settings.read_k]
-        passages = [index.passages[candidates[n].position] for n in chosen]
-        titles = [index.sources[p.source_id].title for p in passages]
-        logits = self.reader.score(self.reader_query(q, i), passages, titles)
-        prob = {n: sigmoid(float(x)) for n, x in zip(chosen, logits, strict=True)}
+        order = [n for n, e in enumerate(ok) if e]
+        k, more = self.settings.read_k, self.settings.read_more
+        query = self.reader_query(q, i)
+        prob = self._probabilities(query, candidates, order[:k])
+        if more and order[k:] and max(prob.values(), default=0.0) < self.threshold:
+            prob |= self._probabilities(query, candidates, order[k : k + more])
+        index = self.index
         reads = [
             Read(c, index.passages[c.position], n in prob, prob.get(n, 0.0))
             for n, c in enumerate(candidates)
         ]
         return sorted(reads, key=lambda r: (r.eligible, r.probability), reverse=True)
+
+    def _probabilities(
+        self, query: str, candidates: list[Candidate], chosen: list[int]
+    ) -> dict[int, float]:
+        """The reader's probability for each chosen candidate, read in one batch."""
+        if not chosen:
+            return {}
+        passages = [self.index.passages[candidates[n].position] for n in chosen]
+        titles = [self.index.sources[p.source_id].title for p in passages]
+        logits = self.reader.score(query, passages, titles)
+        return {n: sigmoid(float(x)) for n, x in zip(chosen, logits, strict=True)}
 
     def retrieve(
         self, q: Question, allowed: frozenset[str] | None = None

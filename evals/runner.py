@@ -54,6 +54,7 @@ def _meta(engine: Engine, settings: Settings, split: str) -> dict[str, Any]:
             "lexical_k": settings.lexical_k,
             "evidence_k": settings.evidence_k,
             "read_k": settings.read_k,
+            "read_more": settings.read_more,
             "threshold": engine.threshold,
         },
     }

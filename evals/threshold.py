@@ -25,9 +25,22 @@ from app.reader import READER_DIR
 from evals import newsdesk, squad2, wagner
 
 
+def unthresholded(settings: Settings) -> Settings:
+    """No threshold, and every candidate the engine may read is read at once: at any threshold
+    the engine answers exactly when one of them passes (it reads `read_more` more only when the
+    first `read_k` fail)."""
+    return settings.model_copy(
+        update={
+            "answer_threshold": 0.0,
+            "read_k": settings.read_k + settings.read_more,
+            "read_more": 0,
+        }
+    )
+
+
 def _rows_squad(base: Settings, every: int) -> list[tuple[float, bool, bool]]:
     settings, questions = squad2.settings_for(base, "dev")
-    engine = Engine(settings.model_copy(update={"answer_threshold": 0.0}))
+    engine = Engine(unthresholded(settings))
     rows = []
     for q in questions[::every]:
         _, trace = engine.ask_traced(q.question)
@@ -38,7 +51,7 @@ def _rows_squad(base: Settings, every: int) -> list[tuple[float, bool, bool]]:
 
 
 def _rows_wagner(base: Settings) -> list[tuple[float, bool, bool]]:
-    engine = Engine(base.model_copy(update={"answer_threshold": 0.0}))
+    engine = Engine(unthresholded(base))
     rows = []
     for case in wagner.load_cases():
         if case.split != "dev":
@@ -52,7 +65,7 @@ def _rows_wagner(base: Settings) -> list[tuple[float, bool, bool]]:
 
 
 def _rows_newsdesk(base: Settings) -> list[tuple[float, bool, bool]]:
-    engine = Engine(newsdesk.settings_for(base).model_copy(update={"answer_threshold": 0.0}))
+    engine = Engine(unthresholded(newsdesk.settings_for(base)))
     rows = []
     for item in newsdesk.load_items():
         history = [(t["role"], t["content"]) for t in item.get("history", [])]
