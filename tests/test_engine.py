@@ -40,7 +40,6 @@ def test_pronoun_attribution_pulls_in_the_named_speaker(engine: Engine) -> None:
     assert quote.startswith("Kirby said")
 
 
-@pytest.mark.xfail(strict=True, reason=READER_MISS)
 def test_a_paragraph_that_points_back_takes_in_the_speaker_before_it(engine: Engine) -> None:
     r = engine.ask("What challenge will the pardons present for Russia's society?")
     _check(engine, r)

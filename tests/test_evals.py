@@ -14,17 +14,17 @@ from app.engine import Engine
 from evals import newsdesk, squad2, wagner
 
 # Measured with `verbatim eval wagner` / `verbatim eval squad2 --split dev` (README), minus margin.
-WAGNER_FLOORS = {"answered_with_right_evidence": 0.66, "correct_declines": 0.84}
+WAGNER_FLOORS = {"answered_with_right_evidence": 0.58, "correct_declines": 0.88}
 # Must-decline questions the reader answers today (false premises it does not see through).
-WAGNER_FALSE_ANSWERS_AT_MOST = 5
+WAGNER_FALSE_ANSWERS_AT_MOST = 3
 SQUAD_SAMPLE_EVERY = 7  # every 7th development question: about 400, in file order
 # The threshold is chosen on this split (and the previous reader was trained on it), so these
 # floors guard against regressions; what generalises is measured on the test split.
 SQUAD_FLOORS = {
     "answerability_auroc": 0.68,
     "hit_at_5": 0.92,
-    "grounded_answer_rate": 0.67,
-    "correct_decline_rate": 0.55,
+    "grounded_answer_rate": 0.63,
+    "correct_decline_rate": 0.63,
     "grounded_at_75pct_declines": 0.49,
 }
 
@@ -73,8 +73,8 @@ def test_squad_development_sample_floors(
 
 
 # Measured with `verbatim eval newsdesk`, minus margin.
-NEWSDESK_FLOORS = {"answered_with_right_evidence": 0.36, "correct_declines": 0.80}
-NEWSDESK_FIGURE_ANSWERS_AT_MOST = 4
+NEWSDESK_FLOORS = {"answered_with_right_evidence": 0.48, "correct_declines": 0.86}
+NEWSDESK_FIGURE_ANSWERS_AT_MOST = 2
 
 
 def test_newsdesk_floors(settings: Settings) -> None:
