@@ -5,16 +5,14 @@
 - A figure question is answered only by a sentence that states a figure (the verifier's own
   definition of a number, `app.text.figures`).
 - A named place, time, group or person must be found with the evidence: in the sentence, its
-  paragraph, its source's title, its source's outlet and publication date, or the words its
-  source is about ("a figure for another town is not an answer"; "what did the Courier report on
-  April 10" is found in the byline of the Courier's report of that day).
+  paragraph, its source's title, or the words its source is about ("a figure for another town
+  is not an answer").
 
 Whether an eligible sentence answers is the reader's decision, not these rules'.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable
 from functools import lru_cache
@@ -23,7 +21,6 @@ from app.index import PassageIndex
 from app.nlp import parse
 from app.question import Part, Question
 from app.retrieve import Candidate
-from app.sources import Source
 from app.text import covers, figures, stem, words
 
 # Out of scope: nothing in the corpus is close in meaning, or (below WEAK) the question's words
@@ -53,17 +50,6 @@ def name_found(name: tuple[str, ...], vocab: frozenset[str]) -> bool:
     return not missing or (last > 0 and missing == [last] and not name[last].isdigit())
 
 
-def byline(source: Source) -> str:
-    """Who published the source and when, in the words a question uses ("April 10 2031")."""
-    when = source.published or ""
-    try:
-        day = dt.date.fromisoformat(when[:10])
-        when = f"{day:%B} {day.day} {day.year} {when}"
-    except ValueError:
-        pass
-    return f"{source.outlet or ''} {when}"
-
-
 class Evidence:
     """Per-passage word sets, computed once per passage and kept for the process."""
 
@@ -76,12 +62,11 @@ class Evidence:
 
     @lru_cache(maxsize=200_000)  # noqa: B019
     def context(self, position: int) -> frozenset[str]:
-        """The sentence, its paragraph, its source's title and byline, and what its source is
-        about."""
+        """The sentence, its paragraph, its source's title and what its source is about."""
         p = self.index.passages[position]
-        source = self.index.sources[p.source_id]
+        title = self.index.sources[p.source_id].title
         return (
-            vocabulary(f"{p.paragraph} {source.title} {BYLINE(source)}")
+            vocabulary(p.paragraph + " " + title)
             | self.sentence(position)
             | self.topic(p.source_id)
         )
@@ -118,9 +103,6 @@ def scope_found(part: Part, q: Question, evidence: Evidence, position: int) -> b
     ctx = evidence.context(position)
     return all(name_found(name, ctx) for name in part.scope)
 
-
-# What a source's byline adds to the scope check (switched off in the ablation).
-BYLINE: Callable[[Source], str] = byline
 
 Check = Callable[[Part, Question, Evidence, int], bool]
 CHECKS: dict[str, Check] = {

@@ -45,7 +45,6 @@ VARIANTS: dict[str, list[tuple[Any, str, Any]]] = {
     "all rules": [],
     **{f"without the {name} check": [(scope, "CHECKS", _without(name))] for name in scope.CHECKS},
     "without the off-topic check": [(engine_module, "off_topic", lambda *a: False)],
-    "named scope without the byline": [(scope, "BYLINE", lambda source: "")],
 }
 
 

@@ -11,8 +11,7 @@ from app.config import Settings
 from app.engine import Engine
 from app.question import analyse
 from app.retrieve import hybrid_search
-from app.scope import byline, eligible, name_found, vocabulary
-from app.sources import Source
+from app.scope import eligible, name_found, vocabulary
 from evals.metrics import invariant_breaks
 from tests.conftest import write_source
 
@@ -139,21 +138,6 @@ def test_a_headline_is_never_the_answer(flood: Engine) -> None:
     q = analyse("How many did the floods in Valdoria kill?")
     headline = next(i for i, p in enumerate(flood.index.passages) if p.heading)
     assert not eligible(q.parts[0], q, flood.evidence, headline)
-
-
-def test_the_outlet_and_the_day_a_report_was_published_are_its_scope() -> None:
-    """ "What did the Courier report on April 10?" is found in the byline of the Courier's report
-    of that day, and not in another day's."""
-    source = Source(
-        id="c", title="Dam", text="x", path="c.md", outlet="Heldrin Courier", published="2031-04-10"
-    )
-    words = vocabulary(byline(source))
-    q = analyse("What did the Heldrin Courier report on April 10?")
-    assert q.parts[0].scope and all(name_found(n, words) for n in q.parts[0].scope)
-    q = analyse("What did the Heldrin Courier report on April 12?")
-    assert not all(name_found(n, words) for n in q.parts[0].scope)
-    assert byline(Source(id="d", title="t", text="x", path="d.md", published="spring")).strip()
-    assert byline(Source(id="e", title="t", text="x", path="e.md")).strip() == ""
 
 
 def test_names_are_found_across_notations() -> None:
