@@ -14,7 +14,7 @@ from app.engine import Engine
 from evals import newsdesk, squad2, wagner
 
 # Measured with `verbatim eval wagner` / `verbatim eval squad2 --split dev` (README), minus margin.
-WAGNER_FLOORS = {"answered_with_right_evidence": 0.58, "correct_declines": 0.88}
+WAGNER_FLOORS = {"answered_with_right_evidence": 0.64, "correct_declines": 0.88}
 # Must-decline questions the reader answers today (false premises it does not see through).
 WAGNER_FALSE_ANSWERS_AT_MOST = 3
 SQUAD_SAMPLE_EVERY = 7  # every 7th development question: about 400, in file order
@@ -23,9 +23,9 @@ SQUAD_SAMPLE_EVERY = 7  # every 7th development question: about 400, in file ord
 SQUAD_FLOORS = {
     "answerability_auroc": 0.68,
     "hit_at_5": 0.92,
-    "grounded_answer_rate": 0.63,
-    "correct_decline_rate": 0.63,
-    "grounded_at_75pct_declines": 0.49,
+    "grounded_answer_rate": 0.67,
+    "correct_decline_rate": 0.52,
+    "grounded_at_75pct_declines": 0.5,
 }
 
 
@@ -73,7 +73,7 @@ def test_squad_development_sample_floors(
 
 
 # Measured with `verbatim eval newsdesk`, minus margin.
-NEWSDESK_FLOORS = {"answered_with_right_evidence": 0.48, "correct_declines": 0.86}
+NEWSDESK_FLOORS = {"answered_with_right_evidence": 0.5, "correct_declines": 0.86}
 NEWSDESK_FIGURE_ANSWERS_AT_MOST = 2
 
 
