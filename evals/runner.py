@@ -16,18 +16,24 @@ from evals.metrics import Record, percentile
 from evals.plot import RESULTS, svg
 
 
+def _git(*args: str) -> str:
+    out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=5)
+    return out.stdout.strip()
+
+
 def _commit() -> str:
+    """The commit measured; "+changes" when tracked files other than the results differ from it
+    (weights or code not yet committed), so a figure never names a commit it was not made with."""
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=5,
+        head = _git("rev-parse", "--short", "HEAD")
+        changed = _git(
+            "status", "--porcelain", "--untracked-files=no", "--", ".", ":!evals/results"
         )
-        return out.stdout.strip() or "unknown"
-    except OSError:
+    except (OSError, subprocess.SubprocessError):
         return "unknown"
+    if not head:
+        return "unknown"
+    return f"{head}+changes" if changed else head
 
 
 def _write(name: str, payload: dict[str, Any], records: list[Record], ragas: bool) -> Path:

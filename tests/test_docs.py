@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
-from evals import figures
+import pytest
+
+from evals import figures, runner
 
 
 def test_documents_figures_match_the_results_files() -> None:
@@ -24,3 +27,28 @@ def test_a_changed_figure_is_caught(tmp_path: Path) -> None:
     assert figures.stale([doc]) == []
     doc.write_text(good.replace(" ms", "0 ms", 1), encoding="utf-8")
     assert figures.stale([doc]) == ["doc.md: figures block 'speed' differs from the results"]
+
+
+def test_results_name_the_commit_they_were_measured_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("config", "user.email", "t@example.invalid")
+    git("config", "user.name", "t")
+    (tmp_path / "evals" / "results").mkdir(parents=True)
+    (tmp_path / "weights.bin").write_text("a", encoding="utf-8")
+    (tmp_path / "evals" / "results" / "x-latest.json").write_text("{}", encoding="utf-8")
+    git("add", ".")
+    git("commit", "-qm", "start")
+    monkeypatch.setattr(runner, "ROOT", tmp_path)
+    head = runner._commit()
+    assert len(head) >= 7 and "+" not in head
+    # New results alone leave the commit as it is ...
+    (tmp_path / "evals" / "results" / "x-latest.json").write_text('{"a": 1}', encoding="utf-8")
+    assert runner._commit() == head
+    # ... weights or code not yet committed are said to be.
+    (tmp_path / "weights.bin").write_text("b", encoding="utf-8")
+    assert runner._commit() == f"{head}+changes"
