@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,11 @@ from evals.plot import RESULTS, svg
 
 
 def _git(*args: str) -> str:
-    out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=5)
+    """git's answer about the project's own checkout (not a repository a hook set in GIT_DIR)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    out = subprocess.run(
+        ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=5, env=env, check=True
+    )
     return out.stdout.strip()
 
 

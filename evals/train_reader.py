@@ -2,14 +2,15 @@
 
     python -m evals.train_reader --pairs evals/cache/pairs-squad.jsonl.gz [--pairs MORE ...]
         [--init app/reader] [--held-out evals/cache/pairs-heldout.jsonl.gz]
-        [--max-seconds N] [--work evals/cache/reader-run] [--device cuda]
+        [--max-seconds N] [--max-steps N] [--work evals/cache/reader-run] [--device cuda]
 
 Needs only torch, transformers, safetensors and numpy. The encoder starts from the packaged
 MiniLM bi-encoder (or, with --init, from a reader trained before, to continue on more data) and
 learns, as a classifier, whether a sentence answers a question. Word embeddings stay frozen, so
 the saved weights leave them out. Training checkpoints to --work every --every steps and resumes
 from there when rerun with the same arguments (a 2-core machine trains for hours); it stops after
---epochs or --max-seconds, whichever comes first, and writes the reader to --out:
+--epochs, --max-seconds or --max-steps, whichever comes first (the learning-rate schedule is
+always the whole --epochs'), and writes the reader to --out:
 reader-NN.safetensors (half precision, shards of at most 12 MB) and reader.json (how it was made,
 with the held-out pairs' AUROC).
 """
@@ -173,6 +174,7 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=3e-5)
     ap.add_argument("--max-length", type=int, default=128)
     ap.add_argument("--max-seconds", type=float, default=float("inf"))
+    ap.add_argument("--max-steps", type=int, default=0, help="stop after N steps (0: no limit)")
     ap.add_argument("--every", type=int, default=200, help="checkpoint every N steps")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--trained-on", default="")
@@ -222,7 +224,8 @@ def main() -> None:
         print(f"resumed at step {step} of {steps} ({spent:.0f} s spent)", flush=True)
     t0 = time.time() - spent
     losses: list[float] = []
-    while step < steps and time.time() - t0 < args.max_seconds:
+    last = min(steps, args.max_steps) if args.max_steps > 0 else steps
+    while step < last and time.time() - t0 < args.max_seconds:
         i = (step * args.batch) % len(rows)
         chunk = rows[i : i + args.batch]
         batch = encode(tok, chunk, args.max_length).to(args.device)
@@ -237,13 +240,13 @@ def main() -> None:
         opt.zero_grad(set_to_none=True)
         losses.append(float(loss))
         step += 1
-        if step % args.every == 0 or step == steps:
+        if step % args.every == 0 or step == last:
             entry = {
                 "step": step,
                 "seconds": round(time.time() - t0),
                 "loss": round(float(np.mean(losses)), 4),
             }
-            if held and (step % (args.every * 5) == 0 or step == steps):
+            if held and (step % (args.every * 5) == 0 or step == last):
                 entry.update(held_out_auroc(held, score(args, tok, model, held)))
             losses = []
             log.append(entry)

@@ -15,11 +15,13 @@ from evals import newsdesk, squad2, wagner
 
 # Measured with `verbatim eval wagner` / `verbatim eval squad2 --split dev` (README), minus margin.
 WAGNER_FLOORS = {"answered_with_right_evidence": 0.64, "correct_declines": 0.88}
-# Must-decline questions the reader answers today (false premises it does not see through).
+# Must-decline questions the reader answers today (a false premise, a near miss, a follow-up).
 WAGNER_FALSE_ANSWERS_AT_MOST = 3
 SQUAD_SAMPLE_EVERY = 7  # every 7th development question: about 400, in file order
 # The threshold is chosen on this split (and the previous reader was trained on it), so these
 # floors guard against regressions; what generalises is measured on the test split.
+# Measured on this sample with the stage-7 reader (threshold 0.58): AUROC 0.702, hit@5 0.945,
+# grounded 0.705, correct declines 0.551, grounded at 75% declines 0.536.
 SQUAD_FLOORS = {
     "answerability_auroc": 0.68,
     "hit_at_5": 0.92,

@@ -208,3 +208,28 @@ def test_squad_pairs_label_the_sentence_holding_the_answer(tmp_path: Path) -> No
     assert all("Castelo" not in str(r["s"]) for r in rows if r["y"] == 0 and r["g"] == "squad:q1")
     with gzip.open(tmp_path / "p.jsonl.gz", "wt", encoding="utf-8") as fh:
         fh.write(json.dumps(rows[0]) + "\n")
+
+
+def test_a_training_run_stops_at_max_steps_and_writes_a_reader_that_loads(tmp_path: Path) -> None:
+    """`evals.train_reader` as one command, in its own process: it stops at --max-steps (the
+    schedule planned for the whole epoch is recorded beside it), and what it writes loads as the
+    engine loads the shipped reader."""
+    import subprocess
+    import sys
+
+    batch = pairs.newsroom_batches()[0]
+    rows = list(pairs.newsroom_pairs(batch, negatives=1, seed=0))[:12]
+    file = tmp_path / "pairs.jsonl.gz"
+    pairs.write(iter(rows), file)
+    out = tmp_path / "reader"
+    subprocess.run(
+        [sys.executable, "-m", "evals.train_reader", "--pairs", str(file), "--init", str(READER_DIR),
+         "--batch", "2", "--max-length", "32", "--max-steps", "2", "--every", "1",
+         "--work", str(tmp_path / "work"), "--out", str(out), "--device", "cpu"],
+        check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    meta = json.loads((out / "reader.json").read_text(encoding="utf-8"))
+    assert (meta["steps"], meta["planned_steps"]) == (2, 6)
+    reader = Reader(out)
+    passages = [p for s in pairs.load_batch(batch)[0][:1] for p in split_source(s)][:2]
+    assert reader.score(str(rows[0]["q"]), passages, ["t", "t"]).shape == (2,)
