@@ -27,12 +27,13 @@ def _git(*args: str) -> str:
 
 
 def _commit() -> str:
-    """The commit measured; "+changes" when tracked files other than the results differ from it
-    (weights or code not yet committed), so a figure never names a commit it was not made with."""
+    """The commit measured; "+changes" when tracked files other than the results and the prose
+    (Markdown) differ from it: weights or code not yet committed. A figure never names a commit it
+    was not made with."""
     try:
         head = _git("rev-parse", "--short", "HEAD")
         changed = _git(
-            "status", "--porcelain", "--untracked-files=no", "--", ".", ":!evals/results"
+            "status", "--porcelain", "--untracked-files=no", "--", ".", ":!evals/results", ":!*.md"
         )
     except (OSError, subprocess.SubprocessError):
         return "unknown"

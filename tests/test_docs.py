@@ -42,14 +42,16 @@ def test_results_name_the_commit_they_were_measured_with(
     git("config", "user.name", "t")
     (tmp_path / "evals" / "results").mkdir(parents=True)
     (tmp_path / "weights.bin").write_text("a", encoding="utf-8")
+    (tmp_path / "README.md").write_text("a", encoding="utf-8")
     (tmp_path / "evals" / "results" / "x-latest.json").write_text("{}", encoding="utf-8")
     git("add", ".")
     git("-c", "commit.gpgsign=false", "commit", "-qm", "start")
     monkeypatch.setattr(runner, "ROOT", tmp_path)
     head = runner._commit()
     assert len(head) >= 7 and "+" not in head
-    # New results alone leave the commit as it is ...
+    # New results and prose leave the commit as it is ...
     (tmp_path / "evals" / "results" / "x-latest.json").write_text('{"a": 1}', encoding="utf-8")
+    (tmp_path / "README.md").write_text("b", encoding="utf-8")
     assert runner._commit() == head
     # ... weights or code not yet committed are said to be.
     (tmp_path / "weights.bin").write_text("b", encoding="utf-8")
