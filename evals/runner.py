@@ -35,9 +35,7 @@ def _commit() -> str:
         changed = _git(
             "status", "--porcelain", "--untracked-files=no", "--", ".", ":!evals/results", ":!*.md"
         )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    if not head:
+    except (OSError, subprocess.SubprocessError):  # no git, no repository, no commit yet
         return "unknown"
     return f"{head}+changes" if changed else head
 

@@ -10,7 +10,7 @@ learns, as a classifier, whether a sentence answers a question. Word embeddings 
 the saved weights leave them out. Training checkpoints to --work every --every steps and resumes
 from there when rerun with the same arguments (a 2-core machine trains for hours); it stops after
 --epochs, --max-seconds or --max-steps, whichever comes first (the learning-rate schedule is
-always the whole --epochs'), and writes the reader to --out:
+always planned for the whole of --epochs), and writes the reader to --out:
 reader-NN.safetensors (half precision, shards of at most 12 MB) and reader.json (how it was made,
 with the held-out pairs' AUROC).
 """
