@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import pytest
 
+from app import scope
 from app.config import Settings
 from app.engine import Engine
-from evals import newsdesk, squad2, wagner
+from evals import gap, newsdesk, squad2, wagner
 
 # Measured with `verbatim eval wagner` / `verbatim eval squad2 --split dev` (README), minus margin.
 WAGNER_FLOORS = {"answered_with_right_evidence": 0.64, "correct_declines": 0.88}
@@ -72,6 +73,22 @@ def test_squad_development_sample_floors(
     # lies on the trade-off curve it reports (no answering from a sentence the reader never read).
     scored = [(r.response.status, float(r.extra["score"])) for r in records]
     assert all(score >= engine.threshold - 1e-5 for status, score in scored if status == "answered")
+
+
+def test_gap_analysis_reads_as_the_engine_does(
+    squad_engine: tuple[Engine, list[squad2.SquadQuestion]],
+) -> None:
+    """`evals.gap` rereads each question's own paragraph; where the engine's chosen sentence is
+    in it, the reread probability is the engine's score, or the comparison would mean nothing."""
+    engine, questions = squad_engine
+    rows = [gap.analyse(engine, q) for q in questions[::150]]
+    reread = [(r["engine"], r["engine_top_reread"]) for r in rows if r["engine_top_reread"]]
+    assert len(reread) >= 5
+    assert all(abs(a - b) < 1e-4 for a, b in reread), reread
+    out = gap.summary(rows)
+    assert {r["answerable"] for r in rows} == {True, False}
+    assert 0.0 <= out["auroc_engine"] <= 1.0 and 0.0 <= out["auroc_own_paragraph"] <= 1.0
+    assert set(out["answer_sentence_passes"]) == set(scope.CHECKS)
 
 
 # Measured with `verbatim eval newsdesk`, minus margin.
