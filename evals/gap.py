@@ -33,77 +33,100 @@ RESULTS = ROOT / "evals" / "results"
 
 
 def analyse(engine: Engine, q: squad2.SquadQuestion) -> dict[str, Any]:
-    """One question: the engine's score and what the reader makes of its own paragraph."""
-    _, trace = engine.ask_traced(q.question)
+    """One question: the engine's score, what its reader read, and what the reader makes of every
+    sentence of the question's own paragraph for each part of the question."""
+    response, trace = engine.ask_traced(q.question)
     asked = trace.question
-    part = asked.parts[0]
     index = engine.index
-    own = [i for i in index.positions_of(q.source_id) if not index.passages[i].heading]
+    own = index.positions_of(q.source_id)
     passages = [index.passages[i] for i in own]
     titles = [index.sources[q.source_id].title] * len(own)
-    probs = [
-        sigmoid(float(x))
-        for x in engine.reader.score(engine.reader_query(asked, 0), passages, titles)
-    ]
-    ok = [eligible(part, asked, engine.evidence, i) for i in own]
     answering = [n for n, p in enumerate(passages) if any(a in p.text for a in q.answers)]
+    # What the engine read: retrieval, the checks and the read budget chose these.
+    _, per_part, _ = engine.retrieve(asked)
+    read = [
+        r.passage.text
+        for i, cands in enumerate(per_part)
+        for r in engine.read(asked, i, cands)
+        if r.eligible  # read by the reader (ineligible candidates are never read)
+    ]
+    probs, checked = [0.0] * len(own), [0.0] * len(own)
+    ok = [False] * len(own)
+    passes = {name: [False] * len(own) for name in CHECKS}
+    for i, part in enumerate(asked.parts):
+        if part.only_agreement:
+            continue
+        logits = engine.reader.score(engine.reader_query(asked, i), passages, titles)
+        for n, (x, position) in enumerate(zip(logits, own, strict=True)):
+            prob = sigmoid(float(x))
+            probs[n] = max(probs[n], prob)
+            if eligible(part, asked, engine.evidence, position):
+                ok[n] = True
+                checked[n] = max(checked[n], prob)
+            for name, check in CHECKS.items():
+                passes[name][n] |= check(part, asked, engine.evidence, position)
     top = trace.best_eligible
     return {
         "id": q.id,
         "answerable": not q.impossible,
         "figure": q.figure,
+        "parts": len(asked.parts),
         "engine": trace.score,
+        "declined_before_reading": response.decline_reason
+        in ("out_of_scope", "speculation_requested"),
         "own_paragraph": max(probs, default=0.0),
-        "own_paragraph_checked": max((p for p, e in zip(probs, ok, strict=True) if e), default=0.0),
+        "own_paragraph_checked": max(checked, default=0.0),
         "answer_in_one_sentence": bool(answering),
         "answer_sentence": max((probs[n] for n in answering), default=0.0),
+        "answer_sentence_eligible": any(ok[n] for n in answering),
         "answer_sentence_passes": {
-            name: any(check(part, asked, engine.evidence, own[n]) for n in answering)
-            for name, check in CHECKS.items()
+            name: any(v[n] for n in answering) for name, v in passes.items()
         },
-        "found_own_paragraph": any(
-            index.passages[p].source_id == q.source_id for p in trace.retrieved
-        ),
+        "answer_sentence_read": any(a in text for text in read for a in q.answers),
         "top_grounds": top is not None and any(a in index.passages[top].text for a in q.answers),
         # The reader's probability, read here, for the sentence the engine would quote when it is
         # in the question's own paragraph: the same reading as the engine's, so the same number.
-        "engine_top_reread": next((probs[n] for n, i in enumerate(own) if i == top), None),
+        "engine_top_reread": next((checked[n] for n, i in enumerate(own) if i == top), None),
     }
 
 
+def _auroc(rows: list[dict[str, Any]], key: str) -> float | None:
+    value = auroc([r[key] for r in rows], [r["answerable"] for r in rows])
+    return None if np.isnan(value) else round(value, 4)
+
+
+def _share(xs: list[bool]) -> float | None:
+    return round(float(np.mean(xs)), 4) if xs else None
+
+
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    labels = [r["answerable"] for r in rows]
     fig = [r for r in rows if r["figure"]]
     answerable = [r for r in rows if r["answerable"]]
-    with_answer = [r for r in answerable if r["answer_in_one_sentence"]]
-
-    def share(xs: list[bool]) -> float | None:
-        return round(float(np.mean(xs)), 4) if xs else None
-
+    in_one = [r for r in answerable if r["answer_in_one_sentence"]]
     return {
         "questions": len(rows),
-        "auroc_engine": round(auroc([r["engine"] for r in rows], labels), 4),
-        "auroc_own_paragraph": round(auroc([r["own_paragraph"] for r in rows], labels), 4),
-        "auroc_own_paragraph_checked": round(
-            auroc([r["own_paragraph_checked"] for r in rows], labels), 4
-        ),
+        "auroc_engine": _auroc(rows, "engine"),
+        "auroc_own_paragraph": _auroc(rows, "own_paragraph"),
+        "auroc_own_paragraph_checked": _auroc(rows, "own_paragraph_checked"),
         "figure_questions": len(fig),
-        "figure_auroc_engine": round(
-            auroc([r["engine"] for r in fig], [r["answerable"] for r in fig]), 4
-        ),
-        "figure_auroc_own_paragraph": round(
-            auroc([r["own_paragraph"] for r in fig], [r["answerable"] for r in fig]), 4
-        ),
-        "answerable_own_paragraph_retrieved": share([r["found_own_paragraph"] for r in answerable]),
-        "answerable_top_grounds": share([r["top_grounds"] for r in answerable]),
+        "figure_auroc_engine": _auroc(fig, "engine"),
+        "figure_auroc_own_paragraph": _auroc(fig, "own_paragraph"),
+        # Of the answerable questions whose answer lies within one sentence:
+        "answer_in_one_sentence": _share([r["answer_in_one_sentence"] for r in answerable]),
+        "answer_sentence_read": _share([r["answer_sentence_read"] for r in in_one]),
+        "answer_sentence_eligible": _share([r["answer_sentence_eligible"] for r in in_one]),
         "answer_sentence_passes": {
-            name: share([r["answer_sentence_passes"][name] for r in with_answer]) for name in CHECKS
+            name: _share([r["answer_sentence_passes"][name] for r in in_one]) for name in CHECKS
         },
-        "unanswerable_own_paragraph_median": round(
-            float(np.median([r["own_paragraph"] for r in rows if not r["answerable"]] or [0.0])), 4
+        "answer_sentence_median_probability": round(
+            float(np.median([r["answer_sentence"] for r in in_one] or [0.0])), 4
         ),
-        "answerable_answer_sentence_median": round(
-            float(np.median([r["answer_sentence"] for r in with_answer] or [0.0])), 4
+        "answerable_declined_before_reading": _share(
+            [r["declined_before_reading"] for r in answerable]
+        ),
+        "answerable_top_grounds": _share([r["top_grounds"] for r in answerable]),
+        "unanswerable_own_paragraph_median_probability": round(
+            float(np.median([r["own_paragraph"] for r in rows if not r["answerable"]] or [0.0])), 4
         ),
     }
 
