@@ -15,19 +15,19 @@ from app.engine import Engine
 from evals import gap, newsdesk, squad2, wagner
 
 # Measured with `verbatim eval wagner` / `verbatim eval squad2 --split dev` (README), minus margin.
-WAGNER_FLOORS = {"answered_with_right_evidence": 0.64, "correct_declines": 0.88}
+WAGNER_FLOORS = {"answered_with_right_evidence": 0.6, "correct_declines": 0.92}
 # Must-decline questions the reader answers today (a false premise, a near miss, a follow-up).
-WAGNER_FALSE_ANSWERS_AT_MOST = 3
+WAGNER_FALSE_ANSWERS_AT_MOST = 2
 SQUAD_SAMPLE_EVERY = 7  # every 7th development question: about 400, in file order
 # The threshold is chosen on this split (and the previous reader was trained on it), so these
 # floors guard against regressions; what generalises is measured on the test split.
-# Measured on this sample with the stage-7 reader (threshold 0.58): AUROC 0.702, hit@5 0.945,
-# grounded 0.705, correct declines 0.551, grounded at 75% declines 0.536.
+# Measured on this sample with the stage-8 reader (threshold 0.75): AUROC 0.710, hit@5 0.945,
+# grounded 0.667, correct declines 0.642, grounded at 75% declines 0.525.
 SQUAD_FLOORS = {
-    "answerability_auroc": 0.68,
+    "answerability_auroc": 0.69,
     "hit_at_5": 0.92,
-    "grounded_answer_rate": 0.67,
-    "correct_decline_rate": 0.52,
+    "grounded_answer_rate": 0.63,
+    "correct_decline_rate": 0.61,
     "grounded_at_75pct_declines": 0.5,
 }
 
@@ -99,8 +99,8 @@ def test_gap_analysis_reads_as_the_engine_does(
 
 
 # Measured with `verbatim eval newsdesk`, minus margin.
-NEWSDESK_FLOORS = {"answered_with_right_evidence": 0.5, "correct_declines": 0.86}
-NEWSDESK_FIGURE_ANSWERS_AT_MOST = 2
+NEWSDESK_FLOORS = {"answered_with_right_evidence": 0.43, "correct_declines": 0.88}
+NEWSDESK_FIGURE_ANSWERS_AT_MOST = 1
 
 
 def test_newsdesk_floors(settings: Settings) -> None:
