@@ -64,7 +64,6 @@ def test_a_sentence_is_quoted_once_even_when_a_wider_quote_takes_it_in(engine: E
             assert i == j or sid != other or not (start <= s2 and e2 <= end), r.answer
 
 
-@pytest.mark.xfail(strict=True, reason=READER_MISS)
 def test_whether_the_sources_agree_is_answered_by_the_comparison(engine: Engine) -> None:
     r = engine.ask("How big is the Wagner Group, and do the sources agree on its size?")
     _check(engine, r)
