@@ -60,6 +60,7 @@ class Trace:
     question: Question
     score: float = 0.0  # the reader's best probability over the eligible evidence
     retrieved: list[int] = field(default_factory=list)  # hybrid search order, whole question
+    read: list[int] = field(default_factory=list)  # the passages the reader read, every part
     best_eligible: int | None = None  # the passage the answer would quote at any threshold
     dense_top: tuple[int, float] | None = None  # nearest sentence by embedding, and its cosine
     timings: dict[str, float] = field(default_factory=dict)
@@ -142,6 +143,7 @@ class Engine:
         trace.retrieved = [c.position for c in whole]
         trace.dense_top = next(((c.position, c.cosine) for c in whole if c.dense_rank == 0), None)
         reads = [self.read(q, i, cands) for i, cands in enumerate(per_part)]
+        trace.read = [r.candidate.position for part in reads for r in part if r.eligible]
         t4 = clock()
         response = self._decide(q, whole, reads, trace)
         t5 = clock()

@@ -42,14 +42,6 @@ def analyse(engine: Engine, q: squad2.SquadQuestion) -> dict[str, Any]:
     passages = [index.passages[i] for i in own]
     titles = [index.sources[q.source_id].title] * len(own)
     answering = [n for n, p in enumerate(passages) if any(a in p.text for a in q.answers)]
-    # What the engine read: retrieval, the checks and the read budget chose these.
-    _, per_part, _ = engine.retrieve(asked)
-    read = [
-        r.passage.text
-        for i, cands in enumerate(per_part)
-        for r in engine.read(asked, i, cands)
-        if r.eligible  # read by the reader (ineligible candidates are never read)
-    ]
     probs, checked = [0.0] * len(own), [0.0] * len(own)
     ok = [False] * len(own)
     passes = {name: [False] * len(own) for name in CHECKS}
@@ -82,7 +74,10 @@ def analyse(engine: Engine, q: squad2.SquadQuestion) -> dict[str, Any]:
         "answer_sentence_passes": {
             name: any(v[n] for n in answering) for name, v in passes.items()
         },
-        "answer_sentence_read": any(a in text for text in read for a in q.answers),
+        # What the engine read: retrieval, the checks and the read budget chose these.
+        "answer_sentence_read": any(
+            a in index.passages[p].text for p in trace.read for a in q.answers
+        ),
         "top_grounds": top is not None and any(a in index.passages[top].text for a in q.answers),
         # The reader's probability, read here, for the sentence the engine would quote when it is
         # in the question's own paragraph: the same reading as the engine's, so the same number.

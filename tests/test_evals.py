@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-from app import scope
 from app.config import Settings
 from app.engine import Engine
 from evals import gap, newsdesk, squad2, wagner
@@ -86,16 +85,8 @@ def test_gap_analysis_reads_as_the_engine_does(
     single = [r for r in rows if r["parts"] == 1 and r["engine_top_reread"] is not None]
     assert len(single) >= 5
     assert all(abs(r["engine"] - r["engine_top_reread"]) < 1e-4 for r in single), single
-    for r in rows:
-        # The checked reading is the unchecked one with some sentences left out.
-        assert r["own_paragraph_checked"] <= r["own_paragraph"] + 1e-9
-        assert r["answer_sentence"] <= r["own_paragraph"] + 1e-9
-        # The sentence the engine would quote is one it read: the reread of what it read agrees.
-        if r["top_grounds"]:
-            assert r["answer_sentence_read"]
     out = gap.summary(rows)
     assert out["questions"] == len(rows) and out["auroc_engine"] is not None
-    assert set(out["answer_sentence_passes"]) == set(scope.CHECKS)
 
 
 # Measured with `verbatim eval newsdesk`, minus margin.
