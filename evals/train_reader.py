@@ -12,7 +12,7 @@ from there when rerun with the same arguments (a 2-core machine trains for hours
 --epochs, --max-seconds or --max-steps, whichever comes first (the learning-rate schedule is
 always planned for the whole of --epochs), and writes the reader to --out:
 reader-NN.safetensors (half precision, shards of at most 12 MB) and reader.json (how it was made,
-with the held-out pairs' AUROC).
+with the held-out pairs' AUROC, and under `stages` every stage its --init was trained in before).
 """
 
 from __future__ import annotations
@@ -50,6 +50,27 @@ def digest(paths: list[Path]) -> str:
         with gzip.open(p, "rb") as fh:
             h.update(fh.read())
     return h.hexdigest()[:16]
+
+
+STAGE_KEYS = ("pairs", "weights", "steps", "planned_steps", "init", "lr", "batch", "max_length")
+STAGE_KEYS += ("seed", "held_out", "note")
+
+
+def stage_record(meta: dict) -> dict:
+    """One stage of training as `stages` records it: what it read, how, and how far it got."""
+    return {k: meta[k] for k in STAGE_KEYS if k in meta}
+
+
+def lineage(init: Path | None) -> list[dict]:
+    """The stages that made --init, oldest first: a reader directory's recorded stages and its own,
+    or those a checkpoint carries (a checkpoint written before lineage was recorded carries none)."""
+    if init is None:
+        return []
+    if init.suffix == ".pt":
+        saved = torch.load(init, weights_only=False)
+        return [*saved.get("stages", []), *([saved["stage"]] if "stage" in saved else [])]
+    meta = json.loads((init / "reader.json").read_text(encoding="utf-8"))
+    return [*meta.get("stages", []), stage_record(meta)]
 
 
 def second(row: dict[str, object]) -> str:
@@ -190,8 +211,10 @@ def main() -> None:
         ap.error("give one --weight per --pairs file, or none")
     rng = random.Random(args.seed)
     rows: list[dict[str, object]] = []
+    counts = []
     for path, w in zip(args.pairs, weights, strict=True):
         file_rows = load_pairs(path)
+        counts.append(len(file_rows))
         whole, frac = int(w), w - int(w)
         rows += file_rows * whole + [r for r in file_rows if rng.random() < frac]
     rng.shuffle(rows)
@@ -214,6 +237,17 @@ def main() -> None:
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
     args.work.mkdir(parents=True, exist_ok=True)
     ckpt = args.work / "checkpoint.pt"
+    stages = lineage(args.init)
+    run = {
+        "pairs": {str(p): n for p, n in zip(args.pairs, counts, strict=True)},
+        "weights": weights,
+        "planned_steps": steps,
+        "init": str(args.init) if args.init else None,
+        "lr": args.lr,
+        "batch": args.batch,
+        "max_length": args.max_length,
+        "seed": args.seed,
+    }
     step, spent, log = 0, 0.0, []
     if ckpt.is_file():
         saved = torch.load(ckpt, weights_only=False)
@@ -259,6 +293,8 @@ def main() -> None:
                     "step": step,
                     "spent": time.time() - t0,
                     "log": log,
+                    "stages": stages,
+                    "stage": {**run, "steps": step},
                 },
                 ckpt.with_suffix(".tmp"),
             )
@@ -271,21 +307,15 @@ def main() -> None:
         word,
         {
             "layers": args.layers,
-            "max_length": args.max_length,
             "input": "question; sentence | title. preceding words (app.reader.reader_text)",
-            "init": str(args.init) if args.init else None,
+            **run,
             "epochs": args.epochs,
             "steps": step,
-            "planned_steps": steps,
-            "batch": args.batch,
-            "lr": args.lr,
-            "seed": args.seed,
-            "pairs": {str(p): len(load_pairs(p)) for p in args.pairs},
-            "weights": weights,
             "pairs_sha256": digest(args.pairs),
             "trained_on": args.trained_on,
             "held_out": final,
             "seconds": round(time.time() - t0),
+            "stages": stages,
         },
     )
 

@@ -212,8 +212,8 @@ def test_squad_pairs_label_the_sentence_holding_the_answer(tmp_path: Path) -> No
 
 def test_a_training_run_stops_at_max_steps_and_writes_a_reader_that_loads(tmp_path: Path) -> None:
     """`evals.train_reader` as one command, in its own process: it stops at --max-steps (the
-    schedule planned for the whole epoch is recorded beside it), and what it writes loads as the
-    engine loads the shipped reader."""
+    schedule planned for the whole epoch is recorded beside it), what it writes loads as the
+    engine loads the shipped reader, and it records the stages that made what it continued."""
     import subprocess
     import sys
 
@@ -233,3 +233,23 @@ def test_a_training_run_stops_at_max_steps_and_writes_a_reader_that_loads(tmp_pa
     reader = Reader(out)
     passages = [p for s in pairs.load_batch(batch)[0][:1] for p in split_source(s)][:2]
     assert reader.score(str(rows[0]["q"]), passages, ["t", "t"]).shape == (2,)
+    # the stages that made the reader it continued, then that reader's own, are carried forward
+    shipped = json.loads((READER_DIR / "reader.json").read_text(encoding="utf-8"))
+    assert meta["stages"][:-1] == shipped["stages"]
+    assert meta["stages"][-1]["pairs"] == shipped["pairs"]
+    assert meta["stages"][-1]["steps"] == shipped["steps"]
+    # and a run continued from this run's checkpoint carries this run as its last stage
+    again = tmp_path / "again"
+    subprocess.run(
+        [sys.executable, "-m", "evals.train_reader", "--pairs", str(file),
+         "--init", str(tmp_path / "work" / "checkpoint.pt"), "--batch", "4", "--max-length", "32",
+         "--max-steps", "1", "--work", str(tmp_path / "work2"), "--out", str(again), "--device", "cpu"],
+        check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    later = json.loads((again / "reader.json").read_text(encoding="utf-8"))
+    assert later["stages"][:-1] == meta["stages"]
+    assert later["stages"][-1] == {
+        "pairs": {str(file): 12}, "weights": [1.0], "planned_steps": 6, "init": str(READER_DIR),
+        "lr": 3e-05, "batch": 2, "max_length": 32, "seed": 0, "steps": 2,
+    }  # fmt: skip
+    assert (later["steps"], later["planned_steps"]) == (1, 3)
