@@ -272,7 +272,7 @@ def main() -> None:
         opt.step()
         sched.step()
         opt.zero_grad(set_to_none=True)
-        losses.append(float(loss))
+        losses.append(loss.item())
         step += 1
         if step % args.every == 0 or step == last:
             entry = {
