@@ -52,8 +52,19 @@ def digest(paths: list[Path]) -> str:
     return h.hexdigest()[:16]
 
 
-STAGE_KEYS = ("pairs", "weights", "steps", "planned_steps", "init", "lr", "batch", "max_length")
-STAGE_KEYS += ("seed", "held_out", "note")
+STAGE_KEYS = (
+    "pairs",
+    "weights",
+    "steps",
+    "planned_steps",
+    "init",
+    "lr",
+    "batch",
+    "max_length",
+    "seed",
+    "held_out",
+    "note",
+)
 
 
 def stage_record(meta: dict) -> dict:
