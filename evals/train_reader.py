@@ -72,14 +72,16 @@ def stage_record(meta: dict) -> dict:
     return {k: meta[k] for k in STAGE_KEYS if k in meta}
 
 
-def lineage(init: Path | None) -> list[dict]:
+def lineage(init: Path | None, checkpoint: dict | None) -> list[dict]:
     """The stages that made --init, oldest first: a reader directory's recorded stages and its own,
-    or those a checkpoint carries (a checkpoint written before lineage was recorded carries none)."""
+    or those its loaded checkpoint carries (one written before lineage was recorded carries none)."""
+    if checkpoint is not None:
+        return [
+            *checkpoint.get("stages", []),
+            *([checkpoint["stage"]] if "stage" in checkpoint else []),
+        ]
     if init is None:
         return []
-    if init.suffix == ".pt":
-        saved = torch.load(init, weights_only=False)
-        return [*saved.get("stages", []), *([saved["stage"]] if "stage" in saved else [])]
     meta = json.loads((init / "reader.json").read_text(encoding="utf-8"))
     return [*meta.get("stages", []), stage_record(meta)]
 
@@ -90,11 +92,14 @@ def second(row: dict[str, object]) -> str:
     return reader_text(str(row["s"]), str(row.get("t", "")), str(row.get("c", "")))
 
 
-def build(args: argparse.Namespace, word: torch.Tensor) -> BertForSequenceClassification:
+def build(
+    args: argparse.Namespace, word: torch.Tensor, checkpoint: dict | None = None
+) -> BertForSequenceClassification:
+    """The classifier: from --init's loaded checkpoint, --init's reader directory, or the base."""
     config = BertConfig.from_pretrained(str(args.base), num_hidden_layers=args.layers, num_labels=1)
     model = BertForSequenceClassification(config)
-    if args.init and args.init.suffix == ".pt":  # another run's checkpoint
-        state = torch.load(args.init, weights_only=False)["model"]
+    if checkpoint is not None:
+        state = checkpoint["model"]
     elif args.init:
         state = {
             k: v.to(torch.float32)
@@ -234,7 +239,10 @@ def main() -> None:
     with safe_open(str(args.base / "model.safetensors"), "pt") as fh:
         word = fh.get_tensor(WORD_EMBEDDINGS).to(torch.float32)
     tok = AutoTokenizer.from_pretrained(str(args.base))
-    model = build(args, word).to(args.device)
+    # another run's checkpoint as --init: loaded once, for its weights and the stages behind it
+    from_run = args.init is not None and args.init.suffix == ".pt"
+    init_checkpoint = torch.load(args.init, weights_only=False) if from_run else None
+    model = build(args, word, init_checkpoint).to(args.device)
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
@@ -248,7 +256,8 @@ def main() -> None:
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
     args.work.mkdir(parents=True, exist_ok=True)
     ckpt = args.work / "checkpoint.pt"
-    stages = lineage(args.init)
+    stages = lineage(args.init, init_checkpoint)
+    del init_checkpoint  # its weights are in the model now; its optimizer state is not reused
     run = {
         "pairs": {str(p): n for p, n in zip(args.pairs, counts, strict=True)},
         "weights": weights,
