@@ -23,8 +23,9 @@ from app.config import ROOT, Settings, get_settings
 from app.engine import Engine
 from evals import newsdesk
 from evals.metrics import Record
+from evals.training.pairs import DEVELOPMENT_BATCHES
 
-BATCHES = ("b46", "b47")
+BATCHES = DEVELOPMENT_BATCHES
 NEWSROOM = ROOT / "evals" / "training" / "newsroom"
 CACHE = ROOT / "evals" / "cache" / "newsroom-dev"
 

@@ -157,8 +157,9 @@ def test_a_decline_is_decided_after_reading_further(tmp_path: Path) -> None:
 
 
 def test_the_written_training_data_is_verbatim_and_consistent() -> None:
-    batches = pairs.newsroom_batches()
+    batches = pairs.newsroom_batches(development=True)
     assert batches, "no newsroom batches under evals/training/newsroom"
+    assert not {b.name for b in pairs.newsroom_batches()} & set(pairs.DEVELOPMENT_BATCHES)
     assert check_newsroom.main([str(b) for b in batches]) == 0
 
 

@@ -131,8 +131,18 @@ def squad_pairs(articles: list[dict], n_questions: int, seed: int) -> Iterator[d
                     yield row(q, best, title, 0, group, "squad-other-paragraph")
 
 
-def newsroom_batches(root: Path = NEWSROOM) -> list[Path]:
-    return sorted(p for p in root.iterdir() if (p / "questions.jsonl").is_file())
+# Written like the others, held out of training: the development set for rules
+# (evals/newsroom_dev.py).
+DEVELOPMENT_BATCHES = ("b46", "b47")
+
+
+def newsroom_batches(root: Path = NEWSROOM, development: bool = False) -> list[Path]:
+    """The written batches: those for training, or with `development` every one."""
+    return sorted(
+        p
+        for p in root.iterdir()
+        if (p / "questions.jsonl").is_file() and (development or p.name not in DEVELOPMENT_BATCHES)
+    )
 
 
 def load_batch(batch: Path) -> tuple[list[Source], list[dict]]:
@@ -237,7 +247,12 @@ def main() -> None:
             wanted = set(args.batches.split(","))
             batches = [b for b in batches if b.name in wanted]
             if len(batches) != len(wanted):
-                ap.error(f"no such batch among {sorted(wanted)}")
+                held = sorted(wanted & set(DEVELOPMENT_BATCHES))
+                ap.error(
+                    f"{held} held out of training (the development set)"
+                    if held
+                    else f"no such batch among {sorted(wanted)}"
+                )
         embedder = None
         if args.near:
             from app.config import get_settings
