@@ -8,7 +8,7 @@ import logging
 import math
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from app.compose import Quote, compose_answer, compose_decline, quote_for
 from app.config import Settings
@@ -18,11 +18,11 @@ from app.observability import Metrics
 from app.passages import Passage
 from app.prompts import load_messages
 from app.publish import Published
-from app.question import Part, Question, analyse
+from app.question import Part, Question, analyse, names_added
 from app.reader import Reader, Reads
 from app.retrieve import Candidate, best_in_each_source, hybrid_search, search_within
 from app.schemas import AskResponse, DeclineReason
-from app.scope import Evidence, eligible, names_scope, off_topic
+from app.scope import Evidence, eligible, name_found, names_scope, off_topic
 from app.verify import verify
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,9 @@ COMPARE_PER_SOURCE = 5
 # A part whose named scope only sources holding this share of the passages mention is searched
 # among those sources alone.
 SCOPED_SEARCH_SHARE = 0.2
+# A bridge follows at most this many of the names that the sentence answering a description
+# adds, in its order, and keeps the one whose answer the reader rates highest.
+BRIDGE_NAMES = 2
 
 
 class UnknownSource(ValueError):
@@ -143,9 +146,10 @@ class Engine:
         trace.retrieved = [c.position for c in whole]
         trace.dense_top = next(((c.position, c.cosine) for c in whole if c.dense_rank == 0), None)
         reads = [self.read(q, i, cands) for i, cands in enumerate(per_part)]
+        bridges = {i: hop for i in range(len(q.parts)) if (hop := self.bridge(q, i, allowed))}
         trace.read = [r.candidate.position for part in reads for r in part if r.eligible]
         t4 = clock()
-        response = self._decide(q, whole, reads, trace)
+        response = self._decide(q, whole, reads, trace, bridges)
         t5 = clock()
         response = self._verified(response)
         t6 = clock()
@@ -185,16 +189,97 @@ class Engine:
         ok = [eligible(part, q, self.evidence, c.position) for c in candidates]
         order = [n for n, e in enumerate(ok) if e]
         k, more = self.settings.read_k, self.settings.read_more
-        query = self.reader_query(q, i)
-        prob = self._probabilities(query, candidates, order[:k])
+        prob = self._read_as_asked(q, i, candidates, order[:k])
         if more and order[k:] and max(prob.values(), default=0.0) < self.threshold:
-            prob |= self._probabilities(query, candidates, order[k : k + more])
+            prob |= self._read_as_asked(q, i, candidates, order[k : k + more])
         index = self.index
         reads = [
             Read(c, index.passages[c.position], n in prob, prob.get(n, 0.0))
             for n, c in enumerate(candidates)
         ]
         return sorted(reads, key=lambda r: (r.eligible, r.probability), reverse=True)
+
+    def bridge(self, q: Question, i: int, allowed: frozenset[str] | None = None) -> list[Read]:
+        """A part whose answer takes two sentences: it names a thing only by a relative clause
+        ("In which city is the company that built the tanker based?"). The description is
+        searched and read first ("the company that built the tanker"); each name the sentence the
+        reader accepts adds ("Brannock Vehicle Works") takes the description's place in the part,
+        which is searched and read again ("In which city is Brannock Vehicle Works based?").
+        Returns [the naming sentence, the answering one], or nothing. Product policy: never for
+        a figure, which is quoted only from a sentence that states it for the scope asked."""
+        part = q.parts[i]
+        if q.task or q.speculation or part.wants_figure or part.described is None:
+            return []
+        start, end = part.described
+        first = self._hop(part.text[start:end], allowed)
+        if first is None:
+            return []
+        added = names_added(first.passage.text, part.text[start:end])
+        seconds = [
+            self._hop(
+                part.text[:start] + name + part.text[end:],
+                allowed,
+                (first.candidate.position,),
+                words,
+            )
+            for name, words in list(added.items())[:BRIDGE_NAMES]
+        ]
+        found = [r for r in seconds if r is not None]
+        return [first, max(found, key=lambda r: r.probability)] if found else []
+
+    def _hop(
+        self,
+        text: str,
+        allowed: frozenset[str] | None,
+        exclude: tuple[int, ...] = (),
+        name: tuple[str, ...] = (),
+    ) -> Read | None:
+        """One step of a bridge: the text searched and read as a question of its own (the name
+        that the first step found is part of its scope); the sentence the reader accepts."""
+        hop = analyse(text)
+        part = hop.parts[0]
+        if name:
+            part = replace(part, scope=tuple(dict.fromkeys((*part.scope, name))))
+        found = hybrid_search(
+            self.index,
+            self.embedder.encode([text])[0],
+            text,
+            self.settings.dense_k,
+            self.settings.lexical_k,
+            allowed,
+        )
+        found = [c for c in found if c.position not in exclude][: self.settings.evidence_k]
+        best = self.read(replace(hop, parts=(part,)), 0, found)
+        if best and best[0].eligible and best[0].probability >= self.threshold:
+            return best[0]
+        return None
+
+    def _read_as_asked(
+        self, q: Question, i: int, candidates: list[Candidate], chosen: list[int]
+    ) -> dict[int, float]:
+        """The chosen candidates read with the part; in a comparison ("Where are A and B
+        based?") a sentence about one of its names is read with the part asked of that name
+        alone ("Where are A based?"): it answers that half, not the whole."""
+        part = q.parts[i]
+        whole = self.reader_query(q, i)
+        asked: dict[str, list[int]] = {}
+        for n in chosen:
+            query = whole
+            if part.each:
+                context = self.evidence.context(candidates[n].position)
+                query = next(
+                    (
+                        f"{text}?"
+                        for name, text in zip(part.either[0], part.each, strict=True)
+                        if name_found(name, context)
+                    ),
+                    whole,
+                )
+            asked.setdefault(query, []).append(n)
+        prob: dict[int, float] = {}
+        for query, ns in asked.items():
+            prob |= self._probabilities(query, candidates, ns)
+        return prob
 
     def _probabilities(
         self, query: str, candidates: list[Candidate], chosen: list[int]
@@ -277,7 +362,12 @@ class Engine:
         return frozenset(source_ids)
 
     def _decide(
-        self, q: Question, whole: list[Candidate], reads: list[list[Read]], trace: Trace
+        self,
+        q: Question,
+        whole: list[Candidate],
+        reads: list[list[Read]],
+        trace: Trace,
+        bridges: dict[int, list[Read]] | None = None,
     ) -> AskResponse:
         related = [
             quote_for(self.index, c.position, related_only=True)
@@ -292,22 +382,29 @@ class Engine:
         if tops:
             top = max(tops, key=lambda r: r.probability)
             trace.score, trace.best_eligible = top.probability, top.candidate.position
+        # Per part: the bridge's two sentences, in order (the second answers through the first),
+        # and they alone: the bridge found what the part describes; else every sentence the
+        # reader accepts.
+        chains = [(bridges or {}).get(i, []) for i in range(len(reads))]
         accepted = [
-            [r for r in part if r.eligible and r.probability >= self.threshold] for part in reads
+            chain or [r for r in part if r.eligible and r.probability >= self.threshold]
+            for part, chain in zip(reads, chains, strict=True)
         ]
+        if bridges:  # the bridge's answering sentence is what the answer rests on
+            trace.score = max(trace.score, *(hop[-1].probability for hop in bridges.values()))
         asked = [
-            (p, r, a)
-            for p, r, a in zip(q.parts, reads, accepted, strict=True)
+            (p, r, a, c)
+            for p, r, a, c in zip(q.parts, reads, accepted, chains, strict=True)
             if not p.only_agreement
         ]
-        if not any(a for _, _, a in asked):
+        if not any(a for _, _, a, _ in asked):
             reason: DeclineReason = (
                 "figure_not_in_corpus" if any(p.wants_figure for p in q.parts) else "no_evidence"
             )
             # What the corpus does say: the sentence that names the question's scope (the place
             # asked about), and the one the reader rated highest.
             near: list[Quote] = []
-            for part, part_reads, _ in asked:
+            for part, part_reads, _, _ in asked:
                 named = next(
                     (
                         r
@@ -322,9 +419,9 @@ class Engine:
             return self._decline(reason, (near + related)[:2])
         compare = any(p.compares_sources for p in q.parts)
         quotes: list[Quote] = []
-        for _, part_reads, ok in asked:
+        for part, part_reads, ok, chain in asked:
             if ok:
-                picked = self._pick(ok)
+                picked = chain or self._pick(ok, part)
                 if compare:
                     picked += self._each_source(part_reads, picked)
                 quotes += [
@@ -336,15 +433,32 @@ class Engine:
             self.messages,
             quotes[: self.settings.max_quotes + len(asked) - 1],
             figure_question=any(p.wants_figure for p in q.parts),
-            unanswered_parts=[p.text for p, _, a in asked if not a],
+            unanswered_parts=[p.text for p, _, a, _ in asked if not a],
             corpus_version=self.corpus_version,
         )
 
-    def _pick(self, accepted: list[Read]) -> list[Read]:
+    def _pick(self, accepted: list[Read], part: Part | None = None) -> list[Read]:
         """The best quote and the best of each other source that also answers, side by side
         (conflicts are shown, not resolved); then a second sentence of a source that the reader
         also accepts (answers that take two sentences). Breadth first: the quote limit cuts a
-        second sentence before it cuts a source."""
+        second sentence before it cuts a source. A comparison ("Haldor or Brennmark") first
+        takes the best sentence about each of its names."""
+        each: list[Read] = []
+        for group in part.either if part else ():
+            for name in group:
+                about = next(
+                    (
+                        r
+                        for r in accepted
+                        if r not in each
+                        and name_found(name, self.evidence.context(r.candidate.position))
+                    ),
+                    None,
+                )
+                if about is not None:
+                    each.append(about)
+        if each:
+            return each + [r for r in self._pick(accepted) if r not in each]
         firsts: dict[str, Read] = {}
         seconds: dict[str, Read] = {}
         for r in accepted:

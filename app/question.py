@@ -38,6 +38,16 @@ class Part:
     compares_sources: bool = False  # "do the sources agree", "what do the reports say"
     only_agreement: bool = False  # "... and do the sources agree?": answered by the framing
     refers_back: bool = False  # a pronoun that points to an earlier part or turn
+    # Names the part coordinates ("in Haldor or Brennmark", "between Thursday and Saturday"):
+    # each group is a comparison, and a sentence about any one of its names may answer.
+    either: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    # The part as asked of each name of its first group alone ("Where is Haldor ...?"), in the
+    # group's order: what the reader reads with a sentence about that name. Empty when the
+    # names cannot be cut apart cleanly.
+    each: tuple[str, ...] = ()
+    # "the company that built the tanker": a thing the part names only by a relative clause,
+    # as character offsets in `text`; the first step of a question whose answer takes two.
+    described: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -65,12 +75,119 @@ def name_words(span: Any) -> tuple[str, ...]:
 
 def scope_of(doc: Any) -> tuple[tuple[str, ...], ...]:
     """A person is found by their surname ("Kirby" for "John Kirby")."""
-    names = [
-        name_words(e)[-1:] if e.label_ == "PERSON" else name_words(e)
-        for e in doc.ents
-        if e.label_ in SCOPE_LABELS
-    ]
-    return tuple(dict.fromkeys(n for n in names if n))
+    required, either = scoped(doc)
+    return tuple(dict.fromkeys([*required, *(n for group in either for n in group)]))
+
+
+def _pieces(ent: Any) -> list[Any]:
+    """An entity split at its coordinating words ("between Thursday and Saturday")."""
+    cuts = [t.i for t in ent if t.dep_ == "cc"]
+    bounds = [ent.start, *cuts, ent.end]
+    doc = ent.doc
+    return [doc[a + (a in cuts) : b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+
+def coordination(token: Any) -> int | None:
+    """The first conjunct of the coordination a name stands in, a few steps up the parse
+    ("Vask" in "in Heldrin and in Vask" stands in the one "in Heldrin" starts); None when the
+    name is not coordinated."""
+    t = token
+    for _ in range(4):
+        if t.dep_ == "conj" or any(c.dep_ == "conj" for c in t.children):
+            while t.dep_ == "conj" and t.head is not t:
+                t = t.head
+            return int(t.i)
+        if t.head is t:
+            return None
+        t = t.head
+    return None
+
+
+Names = tuple[tuple[str, ...], ...]
+
+
+def asked_of_each(doc: Any, spans: list[tuple[int, int]]) -> tuple[str, ...]:
+    """The text once per coordinated name, the others cut out with the "and" or "or" (and a
+    comma) beside them: "Where are A and B based" -> "Where are A based", "Where are B
+    based". Empty unless every other name has its coordinating word right beside it."""
+    out = []
+    for keep in range(len(spans)):
+        cut: set[int] = set()
+        for j, (a, b) in enumerate(spans):
+            if j == keep:
+                continue
+            before = doc[a - 1] if a > 0 else None
+            after = doc[b] if b < len(doc) else None
+            if before is not None and before.dep_ == "cc":
+                cut |= set(range(a - 1, b))
+                if a > 1 and doc[a - 2].text == ",":
+                    cut.add(a - 2)
+            elif after is not None and after.dep_ == "cc":
+                cut |= set(range(a, b + 1))
+            else:
+                return ()
+        out.append("".join(t.text_with_ws for t in doc if t.i not in cut).strip())
+    return tuple(out)
+
+
+def _names(doc: Any) -> list[tuple[tuple[str, ...], int | None, tuple[int, int]]]:
+    """Each name the text scopes itself to: its words, the coordination it stands in, its
+    tokens."""
+    found = []
+    for ent in doc.ents:
+        if ent.label_ not in SCOPE_LABELS:
+            continue
+        pieces = [p for p in _pieces(ent) if len(p)]
+        for piece in pieces:
+            words = name_words(piece) if ent.label_ != "PERSON" else name_words(piece)[-1:]
+            # The pieces of one entity are coordinated with each other.
+            anchor = ent.start if len(pieces) > 1 else coordination(piece.root)
+            if words:
+                found.append((words, anchor, (piece.start, piece.end)))
+    return found
+
+
+def scoped(doc: Any) -> tuple[Names, tuple[Names, ...]]:
+    """The names every answering sentence must be found with, and the groups of coordinated
+    names of which any one will do (a comparison is answered one sentence for each)."""
+    found = _names(doc)
+    groups: dict[int, list[tuple[str, ...]]] = {}
+    for words, anchor, _ in found:
+        if anchor is not None:
+            groups.setdefault(anchor, []).append(words)
+    either = tuple(tuple(dict.fromkeys(g)) for g in groups.values() if len(set(g)) > 1)
+    grouped = {n for g in either for n in g}
+    required = tuple(dict.fromkeys(w for w, _, _ in found if w not in grouped))
+    return required, either
+
+
+def each_name(doc: Any, either: tuple[Names, ...]) -> tuple[str, ...]:
+    """The part asked of each name of its first coordinated group (`asked_of_each`)."""
+    if not either:
+        return ()
+    spans = {w: span for w, _, span in _names(doc)}
+    if any(name not in spans for name in either[0]):
+        return ()
+    return asked_of_each(doc, [spans[name] for name in either[0]])
+
+
+# Entity labels that are the kind of thing an answer states, not a name a second search follows.
+NOT_BRIDGES = frozenset({"DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT"})
+
+
+def names_added(sentence: str, question: str) -> dict[str, tuple[str, ...]]:
+    """The names a sentence adds to a question (its entities none of whose words the question
+    uses), in the sentence's order, each with the words that must be found for it: where a
+    second search goes when the answer takes two sentences ("Lena Marr taught at Korvane
+    University" for "In which city is the university where Lena Marr taught?" adds "Korvane
+    University")."""
+    asked = {stem(t.text.replace(".", "")) for t in parse(question) if t.is_alpha or t.like_num}
+    added: dict[str, tuple[str, ...]] = {}
+    for ent in parse(sentence).ents:
+        words = name_words(ent) if ent.label_ not in NOT_BRIDGES else ()
+        if words and not any(w in asked for w in words):
+            added.setdefault(ent.text, words)
+    return added
 
 
 def wants_figure(doc: Any) -> bool:
@@ -146,15 +263,31 @@ def refers_back(doc: Any) -> bool:
     )
 
 
+def described(doc: Any) -> tuple[int, int] | None:
+    """The widest noun phrase that a relative clause describes ("the company that built the
+    tanker" in "In which city is the company that built the tanker based?"), from the noun's
+    first word to the clause's last; None when the question names things only directly."""
+    spans = [
+        (t.head.left_edge.idx, t.right_edge.idx + len(t.right_edge))
+        for t in doc
+        if t.dep_ == "relcl" and t.head.pos_ in ("NOUN", "PROPN") and t.head.i < t.i
+    ]
+    return max(spans, key=lambda s: s[1] - s[0], default=None)
+
+
 def _part(text: str) -> Part:
     doc = parse(text)
+    required, either = scoped(doc)
     return Part(
         text=text,
         wants_figure=wants_figure(doc),
-        scope=scope_of(doc),
+        scope=required,
+        either=either,
+        each=each_name(doc, either),
         compares_sources=compares_sources(doc),
         only_agreement=asks_only_agreement(doc),
         refers_back=refers_back(doc),
+        described=described(doc),
     )
 
 

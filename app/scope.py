@@ -97,11 +97,20 @@ def figure_stated(part: Part, q: Question, evidence: Evidence, position: int) ->
     return not part.wants_figure or evidence.states_figure(position)
 
 
+def scope_in(part: Part, vocab: frozenset[str]) -> bool:
+    """Every name the part is scoped to is found in the words, and one of each group of names it
+    coordinates."""
+    return all(name_found(n, vocab) for n in part.scope) and all(
+        any(name_found(n, vocab) for n in group) for group in part.either
+    )
+
+
 def scope_found(part: Part, q: Question, evidence: Evidence, position: int) -> bool:
     """Every place, date, group or person the part names is found with the sentence (in it, its
-    paragraph, its title, or what its source is about)."""
-    ctx = evidence.context(position)
-    return all(name_found(name, ctx) for name in part.scope)
+    paragraph, its title, or what its source is about); of names it coordinates ("Haldor or
+    Brennmark", "between Thursday and Saturday"), one: a comparison is answered one sentence for
+    each."""
+    return scope_in(part, evidence.context(position))
 
 
 Check = Callable[[Part, Question, Evidence, int], bool]
@@ -121,7 +130,7 @@ def names_scope(part: Part, evidence: Evidence, position: int) -> bool:
     """Does the sentence itself name everything the part is scoped to? Such a sentence is the
     most useful related evidence when the answer is declined."""
     sent = evidence.sentence(position)
-    return bool(part.scope) and all(name_found(n, sent) for n in part.scope)
+    return bool(part.scope or part.either) and scope_in(part, sent)
 
 
 def _content(text: str) -> list[str]:

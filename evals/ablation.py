@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from app import engine as engine_module
-from app import scope
+from app import question, scope
 from app.config import ROOT, get_settings
 from app.engine import Engine
 from evals import newsdesk, squad2, wagner
@@ -41,11 +41,26 @@ def _without(name: str) -> dict[str, scope.Check]:
     return {k: v for k, v in scope.CHECKS.items() if k != name}
 
 
+_scoped = question.scoped
+
+
+def _all_required(doc: Any) -> tuple[question.Names, tuple[question.Names, ...]]:
+    required, either = _scoped(doc)
+    return tuple(dict.fromkeys([*required, *(n for group in either for n in group)])), ()
+
+
 VARIANTS: dict[str, list[tuple[Any, str, Any]]] = {
     "all rules": [],
     **{f"without the {name} check": [(scope, "CHECKS", _without(name))] for name in scope.CHECKS},
     "without the off-topic check": [(engine_module, "off_topic", lambda *a: False)],
+    # Coordinated names ("Haldor or Brennmark") each required of every sentence, as before.
+    "named scope requiring every coordinated name": [(question, "scoped", _all_required)],
+    # Answers that take two sentences (app/engine.py, Engine.bridge), switched off.
+    "without the bridge": [(engine_module.Engine, "bridge", lambda *a: [])],
 }
+# Evidence keeps its word sets for the process: emptied between variants, so each variant's
+# checks see its own.
+_CACHED = ("sentence", "context", "topic", "states_figure")
 
 
 def measure(engines: dict[str, Engine], squad_qs: list[squad2.SquadQuestion]) -> dict[str, Any]:
@@ -86,6 +101,8 @@ def main() -> None:
         "variants": {},
     }
     for name, patches in VARIANTS.items():
+        for method in _CACHED:
+            getattr(scope.Evidence, method).cache_clear()
         with contextlib.ExitStack() as stack:
             for obj, attr, value in patches:
                 stack.enter_context(_patched(obj, attr, value))
