@@ -97,6 +97,14 @@ class Engine:
         self.threshold = (
             settings.answer_threshold if settings.answer_threshold is not None else trained
         )
+        # A figure question needs more of the reader's belief (never less): a wrong figure costs
+        # more than a missed one. A threshold set in the settings holds for every question.
+        figure = float(getattr(loaded, "figure_threshold", trained))
+        self.figure_threshold = (
+            settings.answer_threshold
+            if settings.answer_threshold is not None
+            else max(self.threshold, figure)
+        )
         self.warm_up()
 
     @property
@@ -169,6 +177,9 @@ class Engine:
         }
         return response, trace
 
+    def threshold_for(self, part: Part) -> float:
+        return self.figure_threshold if part.wants_figure else self.threshold
+
     def reader_query(self, q: Question, i: int) -> str:
         """What the reader reads as the part's question: with the earlier part or the
         conversation's last question when a pronoun points back to it."""
@@ -190,7 +201,7 @@ class Engine:
         order = [n for n, e in enumerate(ok) if e]
         k, more = self.settings.read_k, self.settings.read_more
         prob = self._read_as_asked(q, i, candidates, order[:k])
-        if more and order[k:] and max(prob.values(), default=0.0) < self.threshold:
+        if more and order[k:] and max(prob.values(), default=0.0) < self.threshold_for(part):
             prob |= self._read_as_asked(q, i, candidates, order[k : k + more])
         index = self.index
         reads = [
@@ -250,7 +261,7 @@ class Engine:
         )
         found = [c for c in found if c.position not in exclude][: self.settings.evidence_k]
         best = self.read(replace(hop, parts=(part,)), 0, found)
-        if best and best[0].eligible and best[0].probability >= self.threshold:
+        if best and best[0].eligible and best[0].probability >= self.threshold_for(part):
             return best[0]
         return None
 
@@ -387,8 +398,9 @@ class Engine:
         # reader accepts.
         chains = [(bridges or {}).get(i, []) for i in range(len(reads))]
         accepted = [
-            chain or [r for r in part if r.eligible and r.probability >= self.threshold]
-            for part, chain in zip(reads, chains, strict=True)
+            chain
+            or [r for r in part_reads if r.eligible and r.probability >= self.threshold_for(part)]
+            for part, part_reads, chain in zip(q.parts, reads, chains, strict=True)
         ]
         if bridges:  # the bridge's answering sentence is what the answer rests on
             trace.score = max(trace.score, *(hop[-1].probability for hop in bridges.values()))
@@ -423,7 +435,7 @@ class Engine:
             if ok:
                 picked = chain or self._pick(ok, part)
                 if compare:
-                    picked += self._each_source(part_reads, picked)
+                    picked += self._each_source(part_reads, picked, self.threshold_for(part))
                 quotes += [
                     quote_for(self.index, r.candidate.position)
                     for r in picked[: self.settings.max_quotes]
@@ -469,7 +481,7 @@ class Engine:
                 seconds[sid] = r
         return list(firsts.values()) + list(seconds.values())
 
-    def _each_source(self, reads: list[Read], picked: list[Read]) -> list[Read]:
+    def _each_source(self, reads: list[Read], picked: list[Read], threshold: float) -> list[Read]:
         """For "what do the sources say": the best eligible sentence of every other source that
         the reader rates near the answer threshold, so each is shown with its own words."""
         shown = {r.passage.source_id for r in picked}
@@ -478,7 +490,7 @@ class Engine:
             if (
                 r.eligible
                 and r.passage.source_id not in shown
-                and r.probability >= self.threshold * COMPARE_SHARE
+                and r.probability >= threshold * COMPARE_SHARE
             ):
                 shown.add(r.passage.source_id)
                 extra.append(r)

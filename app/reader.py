@@ -122,6 +122,11 @@ class Reader:
         self.device = device
         # The answer threshold chosen with the reader on development data (evals/threshold.py).
         self.threshold = float(self.meta.get("threshold", 0.5))
+        # A figure question's threshold, at least the other: a wrong figure costs more than a
+        # missed one (evals/threshold.py).
+        self.figure_threshold = max(
+            self.threshold, float(self.meta.get("figure_threshold", self.threshold))
+        )
         self._torch = torch
         self._lock = threading.Lock()
 

@@ -8,7 +8,11 @@ sets: SQuAD 2.0's development split (every Nth question), the Wagner suite's dev
 and newsdesk-dev as a whole (its SOURCE.md allows choosing thresholds on it as a whole; nothing is
 trained on it). The threshold maximises the mean over the three sets of (answerable questions
 whose best sentence is right and passes, plus must-decline questions that do not pass) / 2.
-`--write` stores it as `threshold` in app/reader/reader.json.
+Figure questions get their own threshold, never below that one, chosen on the figure questions
+alone with a wrongly answered must-decline figure question weighing FIGURE_COST missed answers:
+product policy, since a figure quoted for another place, time or group is the failure the product
+exists to prevent. `--write` stores both (`threshold`, `figure_threshold`) in
+app/reader/reader.json.
 """
 
 from __future__ import annotations
@@ -24,6 +28,11 @@ from app.engine import Engine
 from app.reader import READER_DIR
 from evals import newsdesk, squad2, wagner
 
+# A must-decline figure question answered costs this many answerable ones declined.
+FIGURE_COST = 3.0
+
+Row = tuple[float, bool, bool, bool]  # score, answerable, best sentence right, asks a figure
+
 
 def unthresholded(settings: Settings) -> Settings:
     """No threshold, and every candidate the engine may read is read at once: at any threshold
@@ -38,7 +47,7 @@ def unthresholded(settings: Settings) -> Settings:
     )
 
 
-def _rows_squad(base: Settings, every: int) -> list[tuple[float, bool, bool]]:
+def _rows_squad(base: Settings, every: int) -> list[Row]:
     settings, questions = squad2.settings_for(base, "dev")
     engine = Engine(unthresholded(settings))
     rows = []
@@ -46,11 +55,11 @@ def _rows_squad(base: Settings, every: int) -> list[tuple[float, bool, bool]]:
         _, trace = engine.ask_traced(q.question)
         top = trace.best_eligible
         right = top is not None and any(a in engine.index.passages[top].text for a in q.answers)
-        rows.append((trace.score, not q.impossible, right))
+        rows.append((trace.score, not q.impossible, right, _figure(trace)))
     return rows
 
 
-def _rows_wagner(base: Settings) -> list[tuple[float, bool, bool]]:
+def _rows_wagner(base: Settings) -> list[Row]:
     engine = Engine(unthresholded(base))
     rows = []
     for case in wagner.load_cases():
@@ -60,11 +69,11 @@ def _rows_wagner(base: Settings) -> list[tuple[float, bool, bool]]:
         top = trace.best_eligible
         text = engine.index.passages[top].text if top is not None else ""
         right = any(ev in text for ev in case.evidence)
-        rows.append((trace.score, case.expect == "answered", right))
+        rows.append((trace.score, case.expect == "answered", right, _figure(trace)))
     return rows
 
 
-def _rows_newsdesk(base: Settings) -> list[tuple[float, bool, bool]]:
+def _rows_newsdesk(base: Settings) -> list[Row]:
     engine = Engine(unthresholded(newsdesk.settings_for(base)))
     rows = []
     for item in newsdesk.load_items():
@@ -73,24 +82,42 @@ def _rows_newsdesk(base: Settings) -> list[tuple[float, bool, bool]]:
         top = trace.best_eligible
         text = engine.index.passages[top].text if top is not None else ""
         wanted = item.get("must_quote_any", []) + item.get("must_quote_all", [])
-        rows.append((trace.score, item["expect"] == "answer", any(s in text for s in wanted)))
+        right = any(s in text for s in wanted)
+        rows.append((trace.score, item["expect"] == "answer", right, _figure(trace)))
     return rows
 
 
-def balanced(rows: list[tuple[float, bool, bool]], t: float) -> float:
-    ans = [s >= t and right for s, answerable, right in rows if answerable]
-    dec = [s < t for s, answerable, _ in rows if not answerable]
-    return (float(np.mean(ans)) + float(np.mean(dec))) / 2
+def _figure(trace: Any) -> bool:
+    return any(p.wants_figure for p in trace.question.parts)
 
 
-def choose(sets: dict[str, list[tuple[float, bool, bool]]]) -> dict[str, Any]:
+def balanced(rows: list[Row], t: float, decline_weight: float = 1.0) -> float:
+    ans = [s >= t and right for s, answerable, right, _ in rows if answerable]
+    dec = [s < t for s, answerable, _, _ in rows if not answerable]
+    return (float(np.mean(ans)) + decline_weight * float(np.mean(dec))) / (1 + decline_weight)
+
+
+def choose(sets: dict[str, list[Row]]) -> dict[str, Any]:
     grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
     scores = [float(np.mean([balanced(rows, t) for rows in sets.values()])) for t in grid]
     best = float(grid[int(np.argmax(scores))])
+    # Figure questions: the sets holding both answerable and must-decline ones.
+    asks = {k: [r for r in rows if r[3]] for k, rows in sets.items()}
+    figures = {k: f for k, f in asks.items() if len({r[1] for r in f}) == 2}
+    above = grid[grid >= best]
+    weighted = [
+        float(np.mean([balanced(rows, t, FIGURE_COST) for rows in figures.values()])) for t in above
+    ]
+    figure = float(above[int(np.argmax(weighted))]) if figures else best
     return {
         "threshold": best,
         "balanced_accuracy": {k: round(balanced(v, best), 4) for k, v in sets.items()},
         "questions": {k: len(v) for k, v in sets.items()},
+        "figure_threshold": figure,
+        "figure_weighted_accuracy": {
+            k: round(balanced(v, figure, FIGURE_COST), 4) for k, v in figures.items()
+        },
+        "figure_questions": {k: len(v) for k, v in figures.items()},
     }
 
 
@@ -111,6 +138,7 @@ def main() -> None:
         path = READER_DIR / "reader.json"
         meta = json.loads(path.read_text(encoding="utf-8"))
         meta["threshold"] = chosen["threshold"]
+        meta["figure_threshold"] = chosen["figure_threshold"]
         meta["threshold_chosen_on"] = chosen
         path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
 

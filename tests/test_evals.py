@@ -11,7 +11,8 @@ import pytest
 
 from app.config import Settings
 from app.engine import Engine
-from evals import gap, newsdesk, squad2, wagner
+from app.question import analyse
+from evals import gap, newsdesk, squad2, threshold, wagner
 
 # Measured with `verbatim eval wagner` / `verbatim eval squad2 --split dev` (README), minus margin.
 WAGNER_FLOORS = {"answered_with_right_evidence": 0.6, "correct_declines": 0.92}
@@ -105,3 +106,26 @@ def test_newsdesk_floors(settings: Settings) -> None:
         assert summary[key] >= floor, (key, summary)
     # A must-decline question answered with a figure the corpus does not give for that scope.
     assert summary["must_decline_answered_with_a_figure"] <= NEWSDESK_FIGURE_ANSWERS_AT_MOST
+
+
+def test_figure_questions_get_their_own_threshold_weighing_a_wrong_figure_more() -> None:
+    """`evals.threshold`: a must-decline figure question answered weighs FIGURE_COST missed
+    answers, so the figure threshold rises past sentences that would answer them; it is never
+    below the threshold for the other questions."""
+    # (score, answerable, best sentence right, asks a figure)
+    other = [(0.6, True, True, False), (0.3, False, False, False)] * 5
+    figures = [(0.95, True, True, True), (0.7, True, True, True), (0.75, False, False, True)]
+    chosen = threshold.choose({"a": other + figures, "b": other + figures})
+    assert chosen["threshold"] <= 0.6
+    # 0.76 declines the must-decline figure (weight 3) and loses one answer (weight 1).
+    assert 0.75 < chosen["figure_threshold"] <= 0.95
+    only_other = threshold.choose({"a": other})
+    assert only_other["figure_threshold"] == only_other["threshold"]
+
+
+def test_the_engine_holds_figure_questions_to_the_figure_threshold(engine: Engine) -> None:
+    figure = analyse("How many people were killed?").parts[0]
+    other = analyse("Who founded the group?").parts[0]
+    assert figure.wants_figure and not other.wants_figure
+    assert engine.threshold_for(figure) == engine.figure_threshold >= engine.threshold
+    assert engine.threshold_for(other) == engine.threshold
