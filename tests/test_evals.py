@@ -21,14 +21,16 @@ WAGNER_FALSE_ANSWERS_AT_MOST = 2
 SQUAD_SAMPLE_EVERY = 7  # every 7th development question: about 400, in file order
 # The threshold is chosen on this split (and the previous reader was trained on it), so these
 # floors guard against regressions; what generalises is measured on the test split.
-# Measured on this sample with the stage-9 reader (threshold 0.79): AUROC 0.715, hit@5 0.945,
-# grounded 0.650, correct declines 0.674, grounded at 75% declines 0.519.
+# Measured on this sample with the stage-10 reader (thresholds 0.54, figures 0.88): AUROC 0.732,
+# hit@5 0.945, grounded 0.732, correct declines 0.551, grounded at 75% declines 0.574. (Stage 9
+# at 0.79: 0.715, 0.945, 0.650, 0.674, 0.519: the threshold rule now trades SQuAD declines for
+# answers, and the floor on declines follows it down.)
 SQUAD_FLOORS = {
-    "answerability_auroc": 0.69,
+    "answerability_auroc": 0.71,
     "hit_at_5": 0.92,
-    "grounded_answer_rate": 0.63,
-    "correct_decline_rate": 0.64,
-    "grounded_at_75pct_declines": 0.5,
+    "grounded_answer_rate": 0.71,
+    "correct_decline_rate": 0.53,
+    "grounded_at_75pct_declines": 0.55,
 }
 
 
@@ -90,11 +92,12 @@ def test_gap_analysis_reads_as_the_engine_does(
     assert out["questions"] == len(rows) and out["auroc_engine"] is not None
 
 
-# Measured with `verbatim eval newsdesk` (stage-9 reader: 51.7% answered right, 88.0% declined
-# right, 2 must-decline questions answered with a figure), minus margin. The stage-8 reader
-# answered one such question with a figure (and 45.0% right); stage 9 answers another.
-NEWSDESK_FLOORS = {"answered_with_right_evidence": 0.49, "correct_declines": 0.88}
-NEWSDESK_FIGURE_ANSWERS_AT_MOST = 2
+# Measured with `verbatim eval newsdesk` (stage-10 reader with its figure threshold: 56.7%
+# answered right, 92.0% declined right, 1 must-decline question answered with a figure), minus
+# margin. (Stage 9: 51.7%, 88.0%, 2; stage 10 without a figure threshold of its own: 63.3%,
+# 86.0%, 4.)
+NEWSDESK_FLOORS = {"answered_with_right_evidence": 0.54, "correct_declines": 0.9}
+NEWSDESK_FIGURE_ANSWERS_AT_MOST = 1
 
 
 def test_newsdesk_floors(settings: Settings) -> None:

@@ -211,11 +211,6 @@ def test_what_the_reports_say_shows_each_source(flood: Engine) -> None:
     assert {c.source_id for c in r.citations if not c.related_only} == {"a", "b"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the stage-9 reader rates Ortiz's own sentence 0.73, below the threshold, and the "
-    "engineers' sentence about her warnings 0.96 (the stage-8 reader answered it right)",
-)
 def test_what_someone_said_is_their_own_words(flood: Engine) -> None:
     # Report B quotes engineers answering Ortiz; the question asks for Ortiz's own words.
     status, _, quotes = _supporting(flood, "What did Mayor Ortiz say about the dam?")
