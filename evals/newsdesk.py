@@ -55,9 +55,12 @@ def figure_answered(item: dict[str, Any], response: AskResponse) -> bool:
     )
 
 
-def run(engine: Engine, limit: int | None = None) -> list[Record]:
+def run(
+    engine: Engine, limit: int | None = None, items: list[dict[str, Any]] | None = None
+) -> list[Record]:
+    """Ask each item (newsdesk-dev's, or others in its shape) and score it."""
     records = []
-    for item in load_items()[:limit]:
+    for item in (load_items() if items is None else items)[:limit]:
         history = [(t["role"], t["content"]) for t in item.get("history", [])]
         response, trace = engine.ask_traced(item["question"], history)
         records.append(

@@ -54,28 +54,7 @@ def settings_for(base: Settings, batch: str) -> Settings:
 
 
 def run_batch(engine: Engine, items: list[dict[str, Any]]) -> list[Record]:
-    records = []
-    for item in items:
-        history = [(t["role"], t["content"]) for t in item.get("history", [])]
-        response, trace = engine.ask_traced(item["question"], history)
-        records.append(
-            Record(
-                id=item["id"],
-                question=item["question"],
-                answerable=item["expect"] == "answer",
-                correct=newsdesk.correct(item, response),
-                response=response,
-                latency=trace.timings["total"],
-                breaks=[],
-                reference="",
-                contexts=[],
-                extra={
-                    "category": item["cat"],
-                    "figure_answered": newsdesk.figure_answered(item, response),
-                },
-            )
-        )
-    return records
+    return newsdesk.run(engine, items=items)
 
 
 def engines(base: Settings) -> dict[str, Engine]:

@@ -12,7 +12,7 @@ import pytest
 from app.config import Settings
 from app.engine import Engine
 from app.question import analyse
-from evals import gap, newsdesk, squad2, threshold, wagner
+from evals import gap, newsdesk, newsroom_dev, squad2, threshold, wagner
 
 # Measured with `verbatim eval wagner` / `verbatim eval squad2 --split dev` (README), minus margin.
 WAGNER_FLOORS = {"answered_with_right_evidence": 0.6, "correct_declines": 0.92}
@@ -132,3 +132,19 @@ def test_the_engine_holds_figure_questions_to_the_figure_threshold(engine: Engin
     assert figure.wants_figure and not other.wants_figure
     assert engine.threshold_for(figure) == engine.figure_threshold >= engine.threshold
     assert engine.threshold_for(other) == engine.threshold
+
+
+def test_the_development_batches_are_scored_as_newsdesk_dev_is() -> None:
+    items = [i for b in newsroom_dev.BATCHES for i in newsroom_dev.load_items(b)]
+    assert len(items) > 400
+    assert {i["expect"] for i in items} == {"answer", "decline"}
+    for item in items:
+        if item["expect"] == "answer":
+            assert ("must_quote_all" in item) != ("must_quote_any" in item), item["id"]
+        else:
+            assert item["reasons"] and set(item["reasons"]) <= {
+                "figure_not_in_corpus",
+                "no_evidence",
+                "out_of_scope",
+                "speculation_requested",
+            }, item["id"]
