@@ -90,9 +90,12 @@ def _pieces(ent: Any) -> list[Any]:
 def coordination(token: Any) -> int | None:
     """The first conjunct of the coordination a name stands in, a few steps up the parse
     ("Vask" in "in Heldrin and in Vask" stands in the one "in Heldrin" starts); None when the
-    name is not coordinated."""
+    name is not coordinated. Only names are coordinated: a coordination of verbs or clauses
+    ("died in Tarvik on Monday and were injured ...") is not a comparison of its names."""
     t = token
     for _ in range(4):
+        if t.pos_ in ("VERB", "AUX"):
+            return None
         if t.dep_ == "conj" or any(c.dep_ == "conj" for c in t.children):
             while t.dep_ == "conj" and t.head is not t:
                 t = t.head

@@ -11,7 +11,7 @@ import pytest
 from app.config import Settings
 from app.engine import Engine
 from app.nlp import parse
-from app.question import analyse, described, names_added
+from app.question import analyse, described, names_added, scoped
 from app.scope import eligible
 from evals.metrics import invariant_breaks
 from tests.conftest import write_source
@@ -122,6 +122,9 @@ def test_coordinated_names_are_a_comparison_answered_one_sentence_for_each(
     assert analyse("What changed between Thursday and Saturday?").parts[0].either == (
         (("thursday",), ("saturday",)),
     )
+    # Verbs coordinated are not names coordinated: both names stay required.
+    doc = parse("How many people died in Tarvik on Monday and were hurt there?")
+    assert not scoped(doc)[1]
 
 
 def test_a_comparison_quotes_the_sentence_about_each_name(ferry: Engine) -> None:
